@@ -1,0 +1,165 @@
+"""The command line, MkDocs-style: `teachkit build` (the default), `train`, `check`, `demo`,
+`evaluate`, `site`, `serve`. Every subcommand has `--help`.
+
+`python build.py PHOTOS` is the shortcut for `build PHOTOS`: train, then render the site.
+Errors in the user's input end the command with a plain message and exit code 2, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from teachkit import __version__
+
+SUBCOMMANDS = ("build", "train", "check", "demo", "evaluate", "site", "serve")
+
+
+class UserError(Exception):
+    """Something the user can fix; printed as it is, without a traceback."""
+
+
+def _add_train_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("photos", type=Path, help="folder with one sub-folder of photos per class")
+    p.add_argument("--name", help="model name (default: the photos folder's name)")
+    p.add_argument("--models-dir", type=Path, default=Path("models"), help="where models are written (default: models)")
+    p.add_argument(
+        "--base-from",
+        type=Path,
+        help="a Teachable Machine export (folder or .zip) whose MobileNetV2 serves as the pretrained base "
+        "(also: the TEACHKIT_BASE environment variable)",
+    )
+    p.add_argument("--holdout", type=float, default=0.15, help="share of each class held out for measuring (0.15)")
+    p.add_argument("--test-dir", type=Path, help="measure on this separate folder of photos instead of a held-out part")
+    p.add_argument("--seed", type=int, default=0, help="random seed for the split and the training (0)")
+    p.add_argument("--epochs", type=int, default=None, help="training epochs (default: the recipe's)")
+    p.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="add flipped, cropped, re-lit copies of each photo (default: on)",
+    )
+    p.add_argument(
+        "--fine-tune",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="also train the last MobileNetV2 blocks (slower; default: off)",
+    )
+    p.add_argument("--strict", action="store_true", help="treat dataset warnings as errors")
+
+
+def _add_site_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, default=Path("dist"), help="where the site is written (default: dist)")
+    p.add_argument("--title", help="the site's title (default: the model's name)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="teachkit",
+        description="Teach a computer to recognise pictures: train a model from folders of photos and "
+        "publish it as a website that works offline. `teachkit PHOTOS` is short for `teachkit build PHOTOS`.",
+    )
+    parser.add_argument("--version", action="version", version=f"teachkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("build", help="train a model from PHOTOS, then render the site (the default)")
+    _add_train_options(p)
+    _add_site_options(p)
+
+    p = sub.add_parser("train", help="train a model from PHOTOS into models/NAME/")
+    _add_train_options(p)
+
+    p = sub.add_parser("check", help="report on a folder of photos without training")
+    p.add_argument("photos", type=Path)
+    p.add_argument("--strict", action="store_true", help="fail on warnings too")
+    p.add_argument("--json", type=Path, help="also write the report as JSON here")
+
+    p = sub.add_parser("demo", help="make a synthetic dataset and run the whole pipeline on it")
+    p.add_argument("--cache-dir", type=Path, help="where the demo photos are drawn (default: the user cache)")
+    p.add_argument("--models-dir", type=Path, default=Path("models"))
+    p.add_argument("--base-from", type=Path, help="as for `train`")
+    p.add_argument("--no-site", action="store_true", help="train only, do not render the site")
+    _add_site_options(p)
+
+    p = sub.add_parser("evaluate", help="measure a model (ours or a Teachable Machine export) on a labelled folder")
+    p.add_argument("model", type=Path, help="a model folder, or a Teachable Machine export folder or .zip")
+    p.add_argument("photos", type=Path, help="folder with one sub-folder of photos per class")
+    p.add_argument("--json", type=Path, help="also write the evaluation as JSON here")
+
+    p = sub.add_parser("site", help="render the site for a model into dist/")
+    p.add_argument("model", type=Path, help="a model folder, or a Teachable Machine export folder or .zip")
+    _add_site_options(p)
+    p.add_argument("--strict", action="store_true", help="fail on warnings too")
+
+    p = sub.add_parser("serve", help="preview a rendered site on this computer")
+    p.add_argument("dist", type=Path, nargs="?", default=Path("dist"))
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    return parser
+
+
+def _normalise_argv(argv: Sequence[str]) -> list[str]:
+    """`teachkit PHOTOS ...` means `teachkit build PHOTOS ...`."""
+    args = list(argv)
+    if args and args[0] not in SUBCOMMANDS and not args[0].startswith("-"):
+        args.insert(0, "build")
+    return args
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    # Imports are local: `--help` and `check` must not pay for importing TensorFlow.
+    if args.command in ("build", "train"):
+        from teachkit.train import TrainOptions, train
+
+        opts = TrainOptions.from_args(args)
+        model_dir = train(opts)
+        if args.command == "build":
+            from teachkit.site import build_site
+
+            build_site(model_dir, args.out, title=args.title, strict=args.strict)
+        return 0
+    if args.command == "check":
+        from teachkit.report import run_check
+
+        return run_check(args.photos, strict=args.strict, json_path=args.json)
+    if args.command == "demo":
+        from teachkit.demo import run_demo
+
+        return run_demo(args)
+    if args.command == "evaluate":
+        from teachkit.evaluate import run_evaluate
+
+        return run_evaluate(args.model, args.photos, json_path=args.json)
+    if args.command == "site":
+        from teachkit.site import build_site
+
+        build_site(args.model, args.out, title=args.title, strict=args.strict)
+        return 0
+    if args.command == "serve":
+        from teachkit.site import serve
+
+        serve(args.dist, host=args.host, port=args.port)
+        return 0
+    raise AssertionError(args.command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
+    if args.command is None:
+        parser.print_help()
+        return 0
+    from teachkit.photos import PhotoError
+    from teachkit.tmexport import ModelError
+
+    try:
+        return _dispatch(args)
+    except (UserError, PhotoError, ModelError) as e:
+        print(f"\nteachkit: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nteachkit: stopped.", file=sys.stderr)
+        return 130

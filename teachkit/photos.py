@@ -1,0 +1,162 @@
+"""Photos in: find the class folders, and decode any photo a teacher may have into RGB pixels.
+
+Every photo that cannot be used is skipped with a reason in plain words, never a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image, ImageFile, ImageOps
+
+from teachkit import preprocess
+
+try:  # HEIC/HEIF photos from phones
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - pillow-heif is a pinned dependency
+    pillow_heif = None
+
+#: Refuse anything larger: a decompression bomb must not take the machine down. 80 MP is far
+#: above any phone camera (a 48 MP sensor photo is 48 MP).
+MAX_PIXELS = 80_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".heic", ".heif"}
+)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that is not used, and why, in words a teacher understands."""
+
+    path: Path
+    reason: str
+
+
+@dataclass
+class PhotoFolder:
+    """A folder of photos, one sub-folder per class: what was found and what was passed over."""
+
+    root: Path
+    classes: dict[str, list[Path]] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.classes)
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.classes.values())
+
+
+class PhotoError(Exception):
+    """A problem with the user's photos that stops the build; the message is for a teacher."""
+
+
+def _is_hidden(path: Path) -> bool:
+    return path.name.startswith(".") or path.name in {"Thumbs.db", "desktop.ini", "__MACOSX"}
+
+
+def scan(root: Path | str) -> PhotoFolder:
+    """List the class folders of ``root`` and the image files in each (by file name only;
+    decoding happens later and reports its own failures)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise PhotoError(f"There is no folder at {root}. Give the folder that holds one folder of photos per class.")
+    found = PhotoFolder(root=root)
+    for sub in sorted(root.iterdir(), key=lambda p: p.name):
+        if _is_hidden(sub):
+            continue
+        if not sub.is_dir():
+            found.skipped.append(Skipped(sub, "not in a class folder (put each photo in its class's folder)"))
+            continue
+        files: list[Path] = []
+        for path in sorted(sub.rglob("*")):
+            if any(_is_hidden(part) for part in path.relative_to(sub).parts):
+                continue
+            if path.is_dir():
+                continue
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                found.skipped.append(Skipped(path, "not an image file"))
+                continue
+            files.append(path)
+        # The label is the folder's name exactly; NFC so that a macOS-made name equals a typed one.
+        label = unicodedata.normalize("NFC", sub.name)
+        if files:
+            found.classes[label] = files
+        else:
+            found.skipped.append(Skipped(sub, "empty class folder (no photos in it)"))
+    return found
+
+
+def require_classes(found: PhotoFolder) -> None:
+    """Fail with a clear message when there is nothing to tell apart."""
+    if len(found.classes) < 2:
+        have = ", ".join(repr(x) for x in found.classes) or "none"
+        raise PhotoError(
+            f"{found.root} needs at least 2 class folders with photos in them (found: {have}). "
+            "Make one folder per class, named after the class, and put its photos inside."
+        )
+
+
+def file_digest(path: Path) -> str:
+    """A SHA-256 of the file's bytes: the key of everything cached about a photo."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Any mode to 8-bit RGB, with transparency composited over white (as at display time)."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # 16-bit greyscale: keep the high byte, as browsers do, instead of clipping at 255.
+        img = img.point(lambda v: v / 256).convert("L")
+    elif img.mode == "F":
+        img = img.convert("L")
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("LA", "La", "RGBa", "PA"):
+        img = img.convert("RGBA")
+    if img.mode == "RGBA":
+        background = Image.new("RGBA", img.size, (*preprocess.BACKGROUND, 255))
+        return Image.alpha_composite(background, img).convert("RGB")
+    return img.convert("RGB")
+
+
+def decode(path: Path | str, draft: bool = True) -> Image.Image:
+    """Decode one photo into an RGB image, upright as a browser shows it.
+
+    ``draft`` lets large JPEGs decode at 1/2, 1/4 or 1/8 size (in the DCT, so it is fast) while
+    keeping at least twice the model's input size, where the preprocessing halves anyway.
+    Raises ``ValueError`` with a teacher-readable reason for a file that cannot be used.
+    """
+    try:
+        with Image.open(path) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise ValueError(f"the picture is too large ({img.width}x{img.height} pixels)")
+            if draft and img.format == "JPEG":
+                short = min(img.size)
+                want = 2 * preprocess.SIZE
+                if short > 2 * want:
+                    img.draft("RGB", (img.width * want // short, img.height * want // short))
+            img.seek(0)  # the first frame of a GIF or multi-page TIFF
+            img.load()
+            img = ImageOps.exif_transpose(img)
+            return _to_rgb(img)
+    except ValueError:
+        raise
+    except Image.DecompressionBombError:
+        raise ValueError("the picture is too large (over 80 megapixels): it may be a decompression bomb") from None
+    except Image.UnidentifiedImageError:
+        raise ValueError("not a picture Teachkit can read (the file is damaged or not an image)") from None
+    except (OSError, SyntaxError, EOFError) as e:
+        raise ValueError(f"the file is damaged or incomplete ({e})") from None
