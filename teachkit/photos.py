@@ -60,8 +60,8 @@ class PhotoError(Exception):
     """A problem with the user's photos that stops the build; the message is for a teacher."""
 
 
-def _is_hidden(path: Path) -> bool:
-    return path.name.startswith(".") or path.name in {"Thumbs.db", "desktop.ini", "__MACOSX"}
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".") or name in {"Thumbs.db", "desktop.ini", "__MACOSX"}
 
 
 def scan(root: Path | str) -> PhotoFolder:
@@ -72,7 +72,7 @@ def scan(root: Path | str) -> PhotoFolder:
         raise PhotoError(f"There is no folder at {root}. Give the folder that holds one folder of photos per class.")
     found = PhotoFolder(root=root)
     for sub in sorted(root.iterdir(), key=lambda p: p.name):
-        if _is_hidden(sub):
+        if _is_hidden(sub.name):
             continue
         if not sub.is_dir():
             found.skipped.append(Skipped(sub, "not in a class folder (put each photo in its class's folder)"))

@@ -1,0 +1,103 @@
+"""The dataset: what each usable photo is (one decode pass), and the honest held-out split."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from teachkit import photos, similarity
+
+THUMB = 32  # side of the small copy kept per photo for the dataset report's statistics
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    """One usable photo: where it is, its class, and what the checks need to know about it."""
+
+    path: Path
+    label: str
+    digest: str  # SHA-256 of the file: the key of every cache
+    width: int
+    height: int
+    dhash: int
+    thumb: bytes  # THUMB x THUMB RGB pixels of the whole photo
+
+    def thumbnail(self) -> Image.Image:
+        return Image.frombytes("RGB", (THUMB, THUMB), self.thumb)
+
+
+def describe(path: Path, label: str, digest: str, img: Image.Image) -> PhotoInfo:
+    """The PhotoInfo of a decoded photo."""
+    thumb = img.resize((THUMB, THUMB), Image.Resampling.BOX).tobytes()
+    return PhotoInfo(path, label, digest, img.width, img.height, similarity.dhash(img), thumb)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Indices into a list of PhotoInfo: train (fits the head), validation (early stopping and
+    the "not sure" rule), heldout (the reported accuracy; never used for any choice)."""
+
+    train: list[int]
+    validation: list[int]
+    heldout: list[int]
+
+
+def _take_groups(members: list[int], group_of: Sequence[int], want: int, rng: random.Random) -> set[int]:
+    """Pick whole near-copy groups at random until ``want`` photos are taken (at least one)."""
+    by_group: dict[int, list[int]] = {}
+    for i in members:
+        by_group.setdefault(group_of[i], []).append(i)
+    order = list(by_group.values())
+    rng.shuffle(order)
+    taken: set[int] = set()
+    for group in order:
+        if len(taken) >= want:
+            break
+        # Skip a group that would overshoot, unless nothing is taken yet.
+        if taken and len(taken) + len(group) > want:
+            continue
+        taken.update(group)
+    return taken
+
+
+def share(n: int, fraction: float) -> int:
+    """How many of n photos a fraction holds out: ceil(fraction * n), at least one, as Teachable Machine."""
+    return max(1, math.ceil(fraction * n - 1e-9))
+
+
+def split(
+    infos: Sequence[PhotoInfo], holdout: float, seed: int, validation: float = 0.15, with_heldout: bool = True
+) -> Split:
+    """Stratified, seeded split; near-copies (perceptual hash) always land on the same side."""
+    if with_heldout and not 0 < holdout < 1:
+        raise photos.PhotoError(f"--holdout must be between 0 and 1 (got {holdout}).")
+    rng = random.Random(seed)
+    group_of = similarity.groups([info.dhash for info in infos])
+    train: list[int] = []
+    val: list[int] = []
+    held: list[int] = []
+    for label in dict.fromkeys(info.label for info in infos):
+        members = [i for i, info in enumerate(infos) if info.label == label]
+        need = 2 + with_heldout
+        if len(members) < need:
+            raise photos.PhotoError(
+                f"The class {label!r} has {len(members)} usable photo(s); it needs at least {need} "
+                "(some to learn from and some to measure with). Add more photos of it."
+            )
+        if with_heldout:
+            chosen = _take_groups(members, group_of, share(len(members), holdout), rng)
+            if len(chosen) == len(members):  # one big group: keep something to train on
+                chosen = {members[0]}
+            held += sorted(chosen)
+            members = [i for i in members if i not in chosen]
+        chosen = _take_groups(members, group_of, share(len(members), validation), rng)
+        if len(chosen) == len(members):
+            chosen = {members[0]}
+        val += sorted(chosen)
+        train += [i for i in members if i not in chosen]
+    return Split(sorted(train), sorted(val), sorted(held))
