@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 import random
 from collections.abc import Sequence
@@ -11,6 +13,7 @@ from pathlib import Path
 from PIL import Image
 
 from teachkit import photos, similarity
+from teachkit.progress import bar
 
 THUMB = 32  # side of the small copy kept per photo for the dataset report's statistics
 
@@ -101,3 +104,45 @@ def split(
         val += sorted(chosen)
         train += [i for i in members if i not in chosen]
     return Split(sorted(train), sorted(val), sorted(held))
+
+
+def _cached_info(cache_dir: Path, path: Path, label: str, digest: str) -> PhotoInfo | None:
+    try:
+        raw = json.loads((cache_dir / digest[:2] / f"{digest}.json").read_text())
+        return PhotoInfo(path, label, digest, raw["width"], raw["height"], raw["dhash"], base64.b64decode(raw["thumb"]))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _store_info(cache_dir: Path, info: PhotoInfo) -> None:
+    target = cache_dir / info.digest[:2] / f"{info.digest}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    raw = {"width": info.width, "height": info.height, "dhash": info.dhash, "thumb": base64.b64encode(info.thumb).decode()}
+    target.write_text(json.dumps(raw))
+
+
+def inspect(found: photos.PhotoFolder, cache_dir: Path | None) -> tuple[list[PhotoInfo], list[photos.Skipped]]:
+    """Decode every photo once (or read what an earlier build learnt about it from the cache).
+
+    Returns the usable photos, in class order, and the files that could not be read, with why.
+    """
+    infos: list[PhotoInfo] = []
+    unreadable: list[photos.Skipped] = []
+    todo = [(label, path) for label, paths in found.classes.items() for path in paths]
+    for label, path in bar(todo, "Reading photos", total=len(todo)):
+        try:
+            digest = photos.file_digest(path)
+        except OSError as e:
+            unreadable.append(photos.Skipped(path, f"the file cannot be opened ({e.strerror})"))
+            continue
+        info = _cached_info(cache_dir, path, label, digest) if cache_dir else None
+        if info is None:
+            try:
+                info = describe(path, label, digest, photos.decode(path))
+            except ValueError as e:
+                unreadable.append(photos.Skipped(path, str(e)))
+                continue
+            if cache_dir:
+                _store_info(cache_dir, info)
+        infos.append(info)
+    return infos, unreadable

@@ -1,0 +1,104 @@
+"""The head: Teachable Machine's small classifier on top of the frozen base's 1280 features.
+
+Dense(100, relu) then Dense(N, softmax, no bias), trained with Adam as Teachable Machine does,
+but reshuffled every epoch, weighted against class imbalance, and stopped early on the validation
+slice (the best epoch's weights are kept).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from teachkit import tfenv
+from teachkit.basemodel import FEATURES
+from teachkit.progress import enabled
+
+HIDDEN = 100
+LEARNING_RATE = 0.001
+BATCH = 16
+
+
+@dataclass
+class History:
+    """Per-epoch loss and accuracy on the training and validation parts (the training curve)."""
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    best_epoch: int = 0
+
+
+def build(n_classes: int) -> Any:
+    keras = tfenv.keras()
+    return keras.Sequential(
+        [
+            keras.layers.Dense(HIDDEN, activation="relu", input_shape=(FEATURES,), name="dense_hidden"),
+            keras.layers.Dense(n_classes, activation="softmax", use_bias=False, name="dense_classes"),
+        ],
+        name="head",
+    )
+
+
+def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
+    """Weights that make every class count as much as the others, however many photos it has."""
+    counts = np.bincount(y, minlength=n_classes).astype(float)
+    return {c: float(len(y) / (n_classes * counts[c])) if counts[c] else 0.0 for c in range(n_classes)}
+
+
+def train(
+    x: np.ndarray,
+    y: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    n_classes: int,
+    epochs: int,
+    seed: int,
+    patience: int = 8,
+    batch_size: int = BATCH,
+) -> tuple[Any, History]:
+    """Fit a new head; return it with the best validation epoch's weights, and its history."""
+    keras = tfenv.keras()
+    keras.utils.set_random_seed(seed)
+    model = build(n_classes)
+    model.compile(
+        optimizer=keras.optimizers.Adam(LEARNING_RATE),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+    fit = model.fit(
+        x,
+        y,
+        validation_data=(x_val, y_val),
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        class_weight=class_weights(y, n_classes),
+        callbacks=[stop],
+        verbose=2 if enabled() else 0,
+    )
+    h = fit.history
+    history = History(
+        loss=[float(v) for v in h["loss"]],
+        accuracy=[float(v) for v in h["accuracy"]],
+        val_loss=[float(v) for v in h["val_loss"]],
+        val_accuracy=[float(v) for v in h["val_accuracy"]],
+    )
+    history.best_epoch = int(np.argmin(history.val_loss)) + 1
+    return model, history
+
+
+def logits(head: Any, features: np.ndarray) -> np.ndarray:
+    """The head's pre-softmax outputs (the last Dense has no bias: features -> hidden -> kernel)."""
+    hidden = np.maximum(features @ head.layers[0].kernel.numpy() + head.layers[0].bias.numpy(), 0)
+    return hidden @ head.layers[1].kernel.numpy()
+
+
+def fold_temperature(head: Any, temperature: float) -> None:
+    """softmax(logits / T) as the model's own output: divide the bias-free last kernel by T."""
+    kernel = head.layers[1].kernel
+    kernel.assign(kernel.numpy() / temperature)

@@ -1,0 +1,69 @@
+"""Run a model from Python: ours or any Teachable Machine export, with the shared preprocessing.
+
+This is the build-time side of the parity the site promises: the page must give these numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from teachkit import decide, images, photos, tfenv
+from teachkit.tmexport import ModelFiles, open_model
+
+
+@dataclass
+class Predictor:
+    """A loaded model with its labels, its "not sure" rule and whether it expects mirrored frames."""
+
+    model: Any
+    files_metadata: dict[str, Any]
+    labels: list[str]
+    rule: decide.Rule
+    mirror: bool = False
+
+    def predict_inputs(self, inputs: np.ndarray, batch: int = 32) -> np.ndarray:
+        """Probabilities for preprocessed inputs (N, 224, 224, 3)."""
+        out = [np.asarray(self.model(inputs[i : i + batch], training=False)) for i in range(0, len(inputs), batch)]
+        return np.concatenate(out) if out else np.zeros((0, len(self.labels)), np.float32)
+
+    def predict_images(self, imgs: Sequence[Image.Image]) -> np.ndarray:
+        """Probabilities for decoded RGB images."""
+        return self.predict_inputs(np.stack([images.to_input(im, mirror=self.mirror) for im in imgs]))
+
+    def predict_paths(self, paths: Sequence[Path]) -> tuple[np.ndarray, list[photos.Skipped]]:
+        """Probabilities for photo files (those that decode), and the files that did not."""
+        imgs, skipped = [], []
+        for p in paths:
+            try:
+                imgs.append(photos.decode(p))
+            except ValueError as e:
+                skipped.append(photos.Skipped(p, str(e)))
+        return (self.predict_images(imgs) if imgs else np.zeros((0, len(self.labels)))), skipped
+
+
+def from_files(files: ModelFiles) -> Predictor:
+    """Load an opened model folder with tensorflowjs' own loader."""
+    tfenv.import_tensorflow()
+    import tensorflowjs as tfjs
+
+    model = tfjs.converters.load_keras_model(str(files.dir / "model.json"))
+    meta = files.metadata
+    return Predictor(
+        model=model,
+        files_metadata=meta,
+        labels=files.labels,
+        rule=decide.Rule.from_metadata(meta),
+        mirror=bool(meta["userMetadata"].get("mirror", False)),
+    )
+
+
+def load(path: Path | str) -> Predictor:
+    """A Predictor for a model folder or a Teachable Machine export folder or zip."""
+    with open_model(path) as files:
+        return from_files(files)
