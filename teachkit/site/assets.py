@@ -1,0 +1,60 @@
+"""Binaries as classic scripts: the one loading mechanism for hosted sites and for file://.
+
+Chromium refuses ``fetch`` and module imports on file:// pages but runs classic ``<script src>``.
+So every binary the page needs (wasm, the Python standard library, the app's wheel, the model) is
+also written as ``NAME.js``, a script that registers its gzip-compressed, base64-encoded bytes with
+``js/registry.js``; the registry answers ``fetch`` for those URLs. A web host serves the same files,
+so there is one site, not two; a host that sends ``.wasm`` with the wrong MIME type does not matter.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+from pathlib import Path
+
+from teachkit.site.vendor import cache_dir
+
+MIME = {
+    ".wasm": "application/wasm",
+    ".json": "application/json",
+    ".zip": "application/zip",
+    ".whl": "application/zip",
+    ".mjs": "text/javascript",
+    ".js": "text/javascript",
+    ".bin": "application/octet-stream",
+}
+
+
+def _encoded(data: bytes) -> str:
+    """gzip + base64 of ``data``, cached by content (compressing the runtime takes seconds)."""
+    digest = hashlib.sha256(data).hexdigest()
+    cached = cache_dir() / "encoded" / f"{digest}.b64"
+    if cached.is_file():
+        return cached.read_text(encoding="ascii")
+    text = base64.b64encode(gzip.compress(data, compresslevel=9, mtime=0)).decode("ascii")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(".tmp")
+    tmp.write_text(text, encoding="ascii")
+    tmp.replace(cached)
+    return text
+
+
+def write_asset(dist: Path, rel: str, data: bytes) -> int:
+    """Write ``dist/rel.js`` registering ``data`` as the file ``rel``; returns the script's size."""
+    mime = MIME.get(Path(rel).suffix, "application/octet-stream")
+    script = (
+        "teachkitAssets.register("
+        + json.dumps(rel)
+        + ","
+        + json.dumps(mime)
+        + f',{len(data)},"'
+        + _encoded(data)
+        + '");\n'
+    )
+    target = dist / f"{rel}.js"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(script, encoding="ascii")
+    return len(script)

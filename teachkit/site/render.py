@@ -1,0 +1,180 @@
+"""Render dist/: templates, the vendored runtime, the app's wheel and the model, swapped in whole.
+
+Everything is written to a temporary folder next to the output and renamed into place only when
+complete, so a failed render leaves the previous site as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from teachkit import __version__
+from teachkit.decide import Rule
+from teachkit.site import assets, vendor, wheel
+from teachkit.site.errors import SiteError
+from teachkit.tmexport import ModelFiles, open_model
+
+MARKER = ".teachkit-site"
+TEMPLATES = vendor.SITE_SRC / "templates"
+STATIC = vendor.SITE_SRC / "static"
+#: The page's JavaScript, in load order (see site_src/js/README.md for what each one is for).
+SCRIPTS = ("registry.js", "api.js", "media.js", "loader.js")
+
+#: Runtime files the page loads as plain scripts, and binaries it loads through the registry.
+PLAIN = {"pyodide": ("pyodide.js",), "@tensorflow/tfjs": ("dist/tf.min.js",), "@tensorflow/tfjs-backend-wasm": ("dist/tf-backend-wasm.min.js",)}
+FOLDER = {"pyodide": "runtime/pyodide", "@tensorflow/tfjs": "runtime/tfjs", "@tensorflow/tfjs-backend-wasm": "runtime/tfjs"}
+WHAT = {"pyodide": "Python", "@tensorflow/tfjs": "TensorFlow.js", "@tensorflow/tfjs-backend-wasm": "TensorFlow.js"}
+
+
+def _model_folder(model: ModelFiles) -> tuple[str, dict[str, bytes]]:
+    """The model's files and its versioned folder name (content hash: caches never mix models)."""
+    files = {"model.json": (model.dir / "model.json").read_bytes(), "metadata.json": b""}
+    topology = json.loads(files["model.json"])
+    for group in topology["weightsManifest"]:
+        for p in group["paths"]:
+            files[p] = (model.dir / p).read_bytes()
+    # The normalised metadata (imageSize filled in for old exports): what the page reads.
+    files["metadata.json"] = json.dumps(model.metadata, ensure_ascii=False, indent=1).encode("utf-8")
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return f"model-{h.hexdigest()[:12]}", files
+
+
+def _warnings(model: ModelFiles) -> list[str]:
+    out = []
+    if "notSure" not in model.metadata.get("userMetadata", {}):
+        rule = Rule()
+        out.append(
+            f"{model.name}: no tuned 'not sure' rule in metadata.json (a Teachable Machine export?); "
+            f"the page answers when the top class has at least {rule.threshold:.0%}."
+        )
+    return out
+
+
+def _card(model_dir: Path, out_dir: Path) -> dict[str, Any] | None:
+    """The evaluation's model card context, when that module and the model's metrics exist."""
+    if not (model_dir / "metrics.json").is_file() or importlib.util.find_spec("teachkit.card") is None:
+        return None
+    from teachkit import card  # type: ignore[attr-defined]
+
+    return card.card_context(model_dir, out_dir)
+
+
+def _write(root: Path, rel: str, data: bytes) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _render_into(tmp: Path, model: ModelFiles, title: str) -> None:
+    scripts: list[dict[str, Any]] = []  # what the loader loads, in order, with sizes for the progress
+    urls: dict[str, str] = {}
+    lock = b""
+    for name, files in vendor.runtime().items():
+        for path, data in files.items():
+            rel = f"{FOLDER[name]}/{Path(path).name}"
+            if path in PLAIN[name]:
+                _write(tmp, rel, data)
+                scripts.append({"src": rel, "bytes": len(data), "what": WHAT[name]})
+            elif path == "pyodide-lock.json":
+                lock = data
+            else:
+                size = assets.write_asset(tmp, rel, data)
+                scripts.append({"src": rel + ".js", "bytes": size, "what": WHAT[name]})
+                urls[Path(path).name] = rel
+    app = wheel.build()
+    app_rel = f"app/{wheel.filename()}"
+    lock_rel = "runtime/pyodide/pyodide-lock.json"
+    scripts.append({"src": app_rel + ".js", "bytes": assets.write_asset(tmp, app_rel, app), "what": "the app"})
+    scripts.append(
+        {"src": lock_rel + ".js", "bytes": assets.write_asset(tmp, lock_rel, wheel.add_to_lock(lock, app)), "what": "Python"}
+    )
+    folder, model_files = _model_folder(model)
+    for name, data in model_files.items():
+        _write(tmp, f"{folder}/{name}", data)
+        scripts.append({"src": f"{folder}/{name}.js", "bytes": assets.write_asset(tmp, f"{folder}/{name}", data), "what": "the model"})
+    # Python and the model first would not help: nothing runs before everything is loaded.
+    for name in SCRIPTS:
+        _write(tmp, f"js/{name}", (vendor.SITE_SRC / "js" / name).read_bytes())
+    for path in sorted(STATIC.iterdir()):
+        if path.is_file():
+            shutil.copyfile(path, tmp / ("." + path.name[4:] if path.name.startswith("dot-") else path.name))
+    config = {
+        "version": __version__,
+        "scripts": scripts,
+        "pyodide": {"index": "runtime/pyodide/", "asm": "runtime/pyodide/pyodide.asm.mjs", "lock": lock_rel},
+        "app": {"base": "app/", "package": wheel.NAME, "module": "teachkit_app.main"},
+        "tfjsWasm": {k: v for k, v in urls.items() if k.endswith(".wasm") and k.startswith("tfjs")},
+        "model": {"dir": folder + "/"},
+    }
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+    )
+    meta = model.metadata
+    context = {
+        "title": title,
+        "version": __version__,
+        "labels": model.labels,
+        "model_name": model.name,
+        "model_folder": folder,
+        "metadata": meta,
+        "is_teachkit": model.is_teachkit,
+        "rule": Rule.from_metadata(meta),
+        "config_json": json.dumps(config, separators=(",", ":")),
+        "scripts": SCRIPTS,
+        "card": _card(model.dir, tmp),
+    }
+    for page in ("index.html", "about.html"):
+        (tmp / page).write_text(env.get_template(page).render(page=page, **context), encoding="utf-8")
+    (tmp / MARKER).write_text(f"rendered by teachkit {__version__}; safe to delete with its folder\n", encoding="utf-8")
+
+
+def _swap(tmp: Path, out: Path) -> None:
+    """Put the finished ``tmp`` at ``out``; the old site is removed only after the rename."""
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    os.replace(out, old)
+    try:
+        os.replace(tmp, out)
+    except OSError:
+        os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def build_site(model: Path, out: Path, title: str | None = None, strict: bool = False) -> Path:
+    """Render the site for ``model`` (ours, a TM export folder or zip) into ``out``; returns ``out``."""
+    out = Path(out).absolute()
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
+        raise SiteError(
+            f"{out} already exists and is not a site Teachkit rendered; it was left alone. Choose another --out."
+        )
+    with open_model(Path(model)) as files:
+        warnings = _warnings(files)
+        if strict and warnings:
+            raise SiteError("; ".join(warnings) + " (--strict)")
+        for w in warnings:
+            print(f"teachkit: warning: {w}", file=sys.stderr)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        try:
+            _render_into(tmp, files, title or files.name)
+            _swap(tmp, out)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    print(f"Site written to {out} (open {out / 'index.html'}, or preview it with `teachkit serve {out}`)")
+    return out
