@@ -80,7 +80,7 @@ def split(
     if with_heldout and not 0 < holdout < 1:
         raise photos.PhotoError(f"--holdout must be between 0 and 1 (got {holdout}).")
     rng = random.Random(seed)
-    group_of = similarity.groups([info.dhash for info in infos])
+    group_of = similarity.groups([info.dhash for info in infos], [info.thumb for info in infos])
     train: list[int] = []
     val: list[int] = []
     held: list[int] = []
