@@ -1,0 +1,339 @@
+"""The model card: how good the model really is, where it fails, and when it says "not sure".
+
+Every number is computed here from the saved predictions (metrics.json's ``predictions``: one per
+photo the model never trained on), so the card shows exactly what those photos say. The same
+``summary`` feeds the site's model page (``card_context``) and the terminal (``print_card``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+from markupsafe import Markup
+from PIL import Image
+
+from teachkit import calibration, charts, decide, notsure, photos
+
+Z95 = 1.959964  # the normal quantile of a two-sided 95% interval
+THUMB = 112  # thumbnails' longer side, in pixels
+MAX_ERROR = 0.05  # the not-sure target the build uses (notsure.choose_rule's default)
+
+CARD_CSS = """\
+.card table { border-collapse: collapse; margin: .5rem 0 1rem; }
+.card th, .card td { padding: .25rem .5rem; border: 1px solid #dde2ec; text-align: right; }
+.card th { background: #f0f2f8; }
+.card td.name, .card th.name { text-align: left; }
+.card .headline { font-size: 1.15rem; }
+.card .matrix td a { display: block; color: inherit; text-decoration: none; min-width: 2rem; }
+.card .matrix td.zero { color: #aab; }
+.card .matrix .l0 { background: #fff; } .card .matrix .l1 { background: #e6efff; }
+.card .matrix .l2 { background: #c8dbff; } .card .matrix .l3 { background: #9dbdfb; }
+.card .matrix .l4 { background: #6f9cf0; color: #fff; } .card .matrix .l5 { background: #2f6fdb; color: #fff; }
+.card .matrix td.off.l1, .card .matrix td.off.l2 { background: #ffe3cc; }
+.card .matrix td.off.l3, .card .matrix td.off.l4, .card .matrix td.off.l5 { background: #f5a05a; color: #000; }
+.card .cell-photos { border: 1px solid #dde2ec; border-radius: .4rem; padding: .5rem; margin: .5rem 0; }
+.card .cell-photos:not(:target) { display: none; }
+.card .thumbs { display: flex; flex-wrap: wrap; gap: .4rem; list-style: none; padding: 0; }
+.card .thumbs figure { margin: 0; width: 112px; font-size: .75rem; }
+.card .thumbs img { max-width: 112px; max-height: 112px; display: block; }
+.card .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
+.card .chosen { font-weight: bold; background: #fff6d6; }
+.card .sev-error { color: #b00020; } .card .sev-warning { color: #9a5b00; }
+@media print {
+  .card .cell-photos:not(:target) { display: block; }
+  header.top nav, footer { display: none; }
+}
+"""
+
+
+def wilson(correct: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval for a proportion: honest even for few photos or 100% right."""
+    if n == 0:
+        return 0.0, 1.0
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _uncalibrated(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """The probabilities before temperature scaling: softmax(z) is proportional to softmax(z/T)**T."""
+    p = np.clip(probs, 1e-12, 1.0) ** temperature
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def _per_class(labels: Sequence[str], confusion: np.ndarray) -> list[dict]:
+    rows = []
+    for c, label in enumerate(labels):
+        tp = int(confusion[c, c])
+        predicted, actual = int(confusion[:, c].sum()), int(confusion[c].sum())
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        rows.append({"label": label, "precision": precision, "recall": recall, "f1": f1, "support": actual})
+    return rows
+
+
+def _rule_on(probs: np.ndarray, truth: np.ndarray, rule: decide.Rule) -> dict:
+    """What the "not sure" rule does on these photos: share answered, errors among the answers."""
+    answered = wrong = 0
+    for p, t in zip(probs.tolist(), truth.tolist(), strict=True):
+        choice = decide.decide(p, rule)
+        if choice is not None:
+            answered += 1
+            wrong += choice != t
+    n = len(truth)
+    return {
+        "n_answered": answered,
+        "answered": answered / n if n else 0.0,
+        "error": wrong / answered if answered else None,
+        "wrong": wrong,
+    }
+
+
+def summary(metrics: dict, report: dict | None = None, metadata: dict | None = None) -> dict[str, Any]:
+    """The card's numbers (JSON-able), all recomputed from ``metrics["predictions"]``."""
+    labels: list[str] = list(metrics["labels"])
+    preds = metrics.get("predictions", [])
+    index = {label: i for i, label in enumerate(labels)}
+    truth = np.array([index[p["label"]] for p in preds], dtype=np.int64)
+    probs = np.array([p["probabilities"] for p in preds], dtype=np.float64).reshape(len(preds), len(labels))
+    answer = probs.argmax(axis=1) if len(preds) else np.zeros(0, np.int64)
+    n = len(preds)
+    confusion = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    cells: dict[tuple[int, int], list[int]] = {}
+    for i, (t, a) in enumerate(zip(truth.tolist(), answer.tolist(), strict=True)):
+        confusion[t, a] += 1
+        cells.setdefault((t, a), []).append(i)
+    correct = int(np.trace(confusion))
+    lo, hi = wilson(correct, n)
+    recipe = metrics.get("recipe") or {}
+    temperature = float(recipe.get("temperature", 1.0) or 1.0)
+
+    rule = decide.Rule(**metrics["not_sure"]) if metrics.get("not_sure") else decide.Rule.from_metadata(metadata or {})
+    sweep_rows = metrics.get("not_sure_sweep")
+    sweep_source = "validation"
+    if not sweep_rows:
+        sweep_rows = notsure.sweep(probs.tolist(), truth.tolist()) if n else []
+        sweep_source = "these photos"
+    chosen = notsure.chosen_row(sweep_rows)
+    largest = int(np.bincount(truth, minlength=len(labels)).max()) if n else 0
+
+    return {
+        "labels": labels,
+        "evaluated_on": metrics.get("evaluated_on", "held-out"),
+        "photos_root": metrics.get("photos_root"),
+        "n": n,
+        "correct": correct,
+        "accuracy": correct / n if n else 0.0,
+        "interval": [lo, hi],
+        "baseline": largest / n if n else 0.0,
+        "per_class": _per_class(labels, confusion),
+        "confusion": confusion.tolist(),
+        "cells": [
+            {"true": labels[t], "predicted": labels[a], "count": len(ix), "photos": [preds[i]["path"] for i in ix]}
+            for (t, a), ix in sorted(cells.items())
+        ],
+        "calibration": {
+            "temperature": temperature,
+            "ece": calibration.expected_calibration_error(probs, truth) if n else None,
+            "ece_without_temperature": (
+                calibration.expected_calibration_error(_uncalibrated(probs, temperature), truth) if n else None
+            ),
+            "reliability": calibration.reliability(probs, truth) if n else [],
+        },
+        "not_sure": {
+            **rule.to_metadata(),
+            "note": (chosen or {}).get("note"),
+            "max_error": MAX_ERROR,
+            "sweep_on": sweep_source,
+            "sweep": sweep_rows,
+            "on_these_photos": _rule_on(probs, truth, rule),
+        },
+        "history": metrics.get("history") or {},
+        "best_epoch": recipe.get("best_epoch"),
+        "counts": metrics.get("counts") or {},
+        "recipe": recipe,
+        "findings": (report or {}).get("findings", []),
+        "metadata": {k: (metadata or {}).get(k) for k in ("modelName", "packageName", "packageVersion", "tmVersion")},
+    }
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1%}"
+
+
+def print_card(s: dict, stream: TextIO | None = None, title: str = "Model card") -> None:
+    """The card in the terminal: the same numbers as the model page."""
+    out = stream or sys.stdout
+    where = "photos it never trained on" if s["evaluated_on"] == "held-out" else "photos of the test folder"
+    lo, hi = s["interval"]
+    out.write(f"\n{title}\n\n")
+    out.write(
+        f"  Accuracy: {s['accuracy']:.1%} on {s['n']} {where} ({s['correct']} right); "
+        f"95% interval {lo:.1%} to {hi:.1%}.\n"
+    )
+    out.write(f"  (Always answering the most common class would get {s['baseline']:.1%}.)\n\n")
+    w = max([5] + [len(label) for label in s["labels"]])
+    out.write(f"  {'class':<{w}}  {'precision':>9}  {'recall':>6}  {'F1':>5}  {'photos':>6}\n")
+    for r in s["per_class"]:
+        out.write(
+            f"  {r['label']:<{w}}  {r['precision']:>9.0%}  {r['recall']:>6.0%}  {r['f1']:>5.2f}  {r['support']:>6}\n"
+        )
+    out.write("\n  Confusion matrix (rows: the true class; columns: the model's answer)\n")
+    cw = max(4, *(len(label) for label in s["labels"]))
+    out.write(f"  {'':<{w}}  " + "  ".join(f"{label[:cw]:>{cw}}" for label in s["labels"]) + "\n")
+    for label, row in zip(s["labels"], s["confusion"], strict=True):
+        out.write(f"  {label:<{w}}  " + "  ".join(f"{v:>{cw}}" for v in row) + "\n")
+    mistakes = sorted((c for c in s["cells"] if c["true"] != c["predicted"]), key=lambda c: -c["count"])
+    if mistakes:
+        out.write("\n  Most frequent mistakes:\n")
+        for c in mistakes[:5]:
+            out.write(f"    {c['count']} x '{c['true']}' taken for '{c['predicted']}', e.g. {c['photos'][0]}\n")
+    cal = s["calibration"]
+    if cal["ece"] is not None:
+        out.write(f"\n  Calibration: confidence and accuracy differ by {cal['ece']:.1%} on average (ECE)")
+        if cal["temperature"] != 1.0:
+            out.write(f"; {cal['ece_without_temperature']:.1%} without the fitted temperature {cal['temperature']:.2f}")
+        out.write(".\n")
+    ns = s["not_sure"]
+    on = ns["on_these_photos"]
+    out.write(f'\n  "Not sure" when the top class is under {ns["threshold"]:.0%}')
+    if ns["margin"]:
+        out.write(f" or beats the runner-up by under {ns['margin']:.0%}")
+    out.write(f". On these photos it answers {on['answered']:.0%}, and {_pct(on['error'])} of its answers are wrong.\n")
+    if ns.get("note"):
+        out.write(f"  Why this rule: {ns['note']}\n")
+    bad = [f for f in s["findings"] if f["severity"] in ("error", "warning")]
+    if bad:
+        out.write("\n  The dataset report found:\n")
+        for f in bad:
+            out.write(f"    {f['severity']}: {f['title']}\n")
+
+
+def _thumbnails(s: dict, folder: Path, prefix: str) -> tuple[dict[str, str], str | None]:
+    """Small copies of the evaluated photos in ``folder`` (URL by photo path), or why there are none."""
+    root = Path(s["photos_root"]) if s.get("photos_root") else None
+    paths = [p for c in s["cells"] for p in c["photos"]]
+    if root is None or not root.is_dir():
+        return {}, (
+            f"The photos are no longer at {root}, where they were when the model was built, so they are not shown."
+            if root
+            else "The card does not know where the photos are, so they are not shown."
+        )
+    urls: dict[str, str] = {}
+    missing = 0
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, rel in enumerate(paths):
+        path = root / rel if (root / rel).is_file() else Path(rel)  # older metrics.json: paths as given
+        try:
+            img = photos.decode(path)
+        except (ValueError, OSError):
+            missing += 1
+            continue
+        img.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS)
+        name = f"{i:04d}.jpg"
+        img.save(folder / name, quality=80)
+        urls[rel] = f"{prefix}/{name}"
+    note = f"{missing} of the photos could not be found or read any more, so they are not shown." if missing else None
+    return urls, note
+
+
+def _level(count: int, total: int) -> int:
+    return 0 if not count or not total else 1 + min(4, int(count / total * 5))
+
+
+def card_context(model_dir: Path, out_dir: Path) -> dict | None:
+    """The Jinja context of ``model_card.html`` for a model, or None without metrics.json.
+
+    ``out_dir`` is the folder of the page that includes the card (the site's root): the card's
+    stylesheet and the thumbnails of the evaluated photos are written into ``out_dir/card/`` and
+    linked relative to the page.
+    """
+    model_dir, out_dir = Path(model_dir), Path(out_dir)
+    metrics_path = model_dir / "metrics.json"
+    if not metrics_path.is_file():
+        return None
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    report = _read_json(model_dir / "dataset-report.json")
+    metadata = _read_json(model_dir / "metadata.json")
+    return context(summary(metrics, report, metadata), out_dir)
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def context(s: dict, out_dir: Path) -> dict:
+    """The template's context from a summary; writes the stylesheet and thumbnails under out_dir/card/."""
+    card_dir = out_dir / "card"
+    card_dir.mkdir(parents=True, exist_ok=True)
+    (card_dir / "card.css").write_text(CARD_CSS, encoding="utf-8")
+    urls, thumbs_note = _thumbnails(s, card_dir / "thumbs", "card/thumbs")
+    labels = s["labels"]
+    index = {label: i for i, label in enumerate(labels)}
+    cell_ids = {(c["true"], c["predicted"]): f"cell-{index[c['true']]}-{index[c['predicted']]}" for c in s["cells"]}
+    matrix = []
+    for t, row in enumerate(s["confusion"]):
+        total = sum(row)
+        matrix.append(
+            {
+                "label": labels[t],
+                "cells": [
+                    {
+                        "count": v,
+                        "id": cell_ids.get((labels[t], labels[a])),
+                        "level": _level(v, total),
+                        "diagonal": t == a,
+                        "predicted": labels[a],
+                    }
+                    for a, v in enumerate(row)
+                ],
+            }
+        )
+    cells = [
+        {
+            "id": cell_ids[(c["true"], c["predicted"])],
+            "true": c["true"],
+            "predicted": c["predicted"],
+            "count": c["count"],
+            "photos": [{"path": p, "name": Path(p).name, "src": urls.get(p)} for p in c["photos"]],
+        }
+        for c in s["cells"]
+    ]
+    h = s["history"]
+    ns = s["not_sure"]
+    margin0 = [r for r in ns["sweep"] if r["margin"] == 0]
+    chosen = notsure.chosen_row(ns["sweep"])
+    table = list(margin0)
+    if chosen is not None and chosen not in table:
+        table.append(chosen)
+    charts_ = {
+        "loss": Markup(
+            charts.curve("Loss per epoch", h.get("loss", []), h.get("val_loss", []), False, s["best_epoch"])
+        ),
+        "accuracy": Markup(
+            charts.curve("Accuracy per epoch", h.get("accuracy", []), h.get("val_accuracy", []), True, s["best_epoch"])
+        ),
+        "reliability": Markup(charts.reliability(s["calibration"]["reliability"])),
+        "sweep": Markup(charts.sweep(margin0, ns["threshold"] if ns["margin"] == 0 else None, ns["max_error"])),
+    }
+    return {
+        **s,
+        "css": "card/card.css",
+        "matrix": matrix,
+        "cell_photos": cells,
+        "thumbs_note": thumbs_note,
+        "charts": charts_,
+        "sweep_table": table,
+        "chosen": chosen,
+    }

@@ -1,0 +1,114 @@
+"""`teachkit evaluate MODEL PHOTOS`: how good any model (ours or a Teachable Machine export) is
+on a labelled folder it never saw, e.g. photos taken in the real classroom.
+
+The folder's class names are matched to the model's labels by name; photos in folders that are
+not one of the model's classes are reported, not guessed. The result is the model card's
+content (``card.summary``), printed and optionally written as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from teachkit import card, photos
+
+BATCH = 32  # photos decoded and predicted at a time (bounded memory for big folders)
+
+
+def _key(name: str) -> str:
+    return unicodedata.normalize("NFC", name).strip().casefold()
+
+
+def match_labels(folders: list[str], labels: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Folder name -> model label (exactly, else ignoring case and surrounding spaces), and the
+    folders that match no label."""
+    exact = {label: label for label in labels}
+    loose: dict[str, list[str]] = {}
+    for label in labels:
+        loose.setdefault(_key(label), []).append(label)
+    matched: dict[str, str] = {}
+    unmatched: list[str] = []
+    for folder in folders:
+        if folder in exact:
+            matched[folder] = folder
+        elif len(loose.get(_key(folder), [])) == 1:
+            matched[folder] = loose[_key(folder)][0]
+        else:
+            unmatched.append(folder)
+    return matched, unmatched
+
+
+def evaluate(model: Path, photos_dir: Path, predictor: Any = None) -> dict[str, Any]:
+    """Predict every photo of ``photos_dir`` with the model; the metrics.json-shaped record of it
+    (labels, predictions with paths relative to the folder, the model's "not sure" rule) plus
+    what was left out and why."""
+    if predictor is None:
+        from teachkit import predict
+
+        predictor = predict.load(model)
+    found = photos.scan(photos_dir)
+    labels = list(predictor.labels)
+    matched, unmatched = match_labels(list(found.classes), labels)
+    if not matched:
+        raise photos.PhotoError(
+            f"None of the folders in {photos_dir} ({', '.join(found.classes) or 'none'}) is one of the model's classes "
+            f"({', '.join(labels)}). Name each folder exactly like the class its photos show."
+        )
+    root = found.root.resolve()
+    predictions: list[dict] = []
+    skipped = list(found.skipped)
+    for folder, label in matched.items():
+        files = found.classes[folder]
+        for start in range(0, len(files), BATCH):
+            chunk = files[start : start + BATCH]
+            probs, bad = predictor.predict_paths(chunk)
+            skipped += bad
+            bad_paths = {s.path for s in bad}
+            good = [p for p in chunk if p not in bad_paths]
+            for path, p in zip(good, np.asarray(probs), strict=True):
+                predictions.append(
+                    {
+                        "path": path.resolve().relative_to(root).as_posix(),
+                        "label": label,
+                        "probabilities": [round(float(v), 6) for v in p],
+                    }
+                )
+    return {
+        "labels": labels,
+        "evaluated_on": "test-dir",
+        "model": str(model),
+        "photos_root": str(root),
+        "predictions": predictions,
+        "not_sure": predictor.rule.to_metadata(),
+        "matched": matched,
+        "unmatched": {folder: len(found.classes[folder]) for folder in unmatched},
+        "skipped": [{"path": str(s.path), "reason": s.reason} for s in skipped],
+    }
+
+
+def run_evaluate(model: Path, photos_dir: Path, json_path: Path | None, out: TextIO | None = None) -> int:
+    """Evaluate, print the card for the folder, write the JSON if asked."""
+    out = out or sys.stdout
+    record = evaluate(Path(model), Path(photos_dir))
+    summary = card.summary(record)
+    card.print_card(summary, out, title=f"Model {model} on the photos of {photos_dir}")
+    for folder, n in record["unmatched"].items():
+        out.write(f"\n  Left out: the {n} photo(s) in '{folder}': the model has no class of that name.")
+    if record["skipped"]:
+        out.write(f"\n  Left out: {len(record['skipped'])} file(s) that are not readable photos (listed in the JSON).")
+    renamed = {f: lab for f, lab in record["matched"].items() if f != lab}
+    for folder, label in renamed.items():
+        out.write(f"\n  The folder '{folder}' was taken as the class '{label}'.")
+    out.write("\n")
+    if json_path is not None:
+        json_path = Path(json_path)
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps({**record, "card": summary}, indent=1, ensure_ascii=False) + "\n")
+        out.write(f"\nThe evaluation is also in {json_path}\n")
+    return 0
