@@ -4,12 +4,17 @@ asks for a problem, so that a clean one must raise no alarm."""
 from __future__ import annotations
 
 import colorsys
+import os
 import random
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
+
+# tensorflow_decision_forests (pulled in by tensorflowjs) imports IPython for its welcome message
+# whenever stdout is not a terminal, as under pytest; IPython is not installed.
+os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
 #: Each class is one kind of object (a shape and a hue), as a real class is.
 KINDS = {"apple": ("ellipse", 0.0), "leaf": ("polygon", 0.3), "cup": ("rectangle", 0.6), "pen": ("line", 0.8)}
@@ -86,3 +91,22 @@ def make_photos(tmp_path: Path) -> MakePhotos:
         return root
 
     return make
+
+
+@pytest.fixture(scope="session")
+def trained_trashnet(tmp_path_factory: pytest.TempPathFactory, trashnet: Path, base_export: Path) -> Path:
+    """A real model trained on trashnet-subset by the real pipeline (no augmentation and 5 epochs,
+    to stay quick): its folder, with metrics.json and dataset-report.json."""
+    import io
+
+    from teachkit.train import Recipe, TrainOptions, train
+
+    models = tmp_path_factory.mktemp("models")
+    opts = TrainOptions(
+        photos=trashnet,
+        models_dir=models,
+        base_from=base_export,
+        recipe=Recipe(augment=False, epochs=5, seed=0),
+        out=io.StringIO(),
+    )
+    return train(opts)

@@ -1,0 +1,128 @@
+"""The model card's numbers, recomputed here independently from the saved predictions of a
+real trained model, and the card's rendering (thumbnails, missing photos, no metrics)."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from teachkit import card
+
+pytestmark = pytest.mark.slow
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "site_src" / "templates"
+
+
+def _render(ctx: dict) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+    return env.get_template("model_card.html").render(card=ctx)
+
+
+def _argmax(values: list[float]) -> int:
+    best = 0
+    for i, v in enumerate(values):
+        if v > values[best]:
+            best = i
+    return best
+
+
+def test_card_numbers_match_the_saved_predictions(trained_trashnet: Path) -> None:
+    metrics = json.loads((trained_trashnet / "metrics.json").read_text())
+    labels = metrics["labels"]
+    preds = metrics["predictions"]
+    s = card.summary(metrics)
+
+    truth = [labels.index(p["label"]) for p in preds]
+    answer = [_argmax(p["probabilities"]) for p in preds]
+    right = sum(t == a for t, a in zip(truth, answer, strict=True))
+    assert s["n"] == len(preds) == sum(c["heldout"] for c in metrics["counts"].values())
+    assert s["correct"] == right
+    assert s["accuracy"] == pytest.approx(right / len(preds))
+    assert s["accuracy"] == pytest.approx(metrics["accuracy"])  # the card agrees with metrics.json
+    assert 0.6 < s["accuracy"] < 0.95  # a real model on real photos, not a constant
+
+    # Wilson's bounds are the two p with (right/n - p)^2 = z^2 p (1-p) / n: check both roots.
+    n, z = len(preds), 1.959964
+    for p in s["interval"]:
+        assert (right / n - p) ** 2 == pytest.approx(z * z * p * (1 - p) / n, rel=1e-6)
+    assert s["interval"][0] < s["accuracy"] < s["interval"][1]
+
+    for c, label in enumerate(labels):
+        tp = sum(1 for t, a in zip(truth, answer, strict=True) if t == c and a == c)
+        row = next(r for r in s["per_class"] if r["label"] == label)
+        assert row["support"] == truth.count(c)
+        assert row["recall"] == pytest.approx(tp / truth.count(c))
+        assert row["precision"] == pytest.approx(tp / answer.count(c) if answer.count(c) else 0.0)
+        assert s["confusion"][c] == [
+            sum(1 for t, a in zip(truth, answer, strict=True) if t == c and a == k) for k in range(len(labels))
+        ]
+
+    # Expected calibration error, by its definition over 10 equal-width confidence bins.
+    bins: dict[int, list[tuple[float, bool]]] = {}
+    for p, t in zip(preds, truth, strict=True):
+        conf = max(p["probabilities"])
+        bins.setdefault(min(9, max(0, math.ceil(conf * 10) - 1)), []).append((conf, _argmax(p["probabilities"]) == t))
+    ece = sum(abs(sum(c for c, _ in b) / len(b) - sum(r for _, r in b) / len(b)) * len(b) for b in bins.values()) / n
+    assert s["calibration"]["ece"] == pytest.approx(ece)
+
+    # The "not sure" rule of metadata.json, applied to the held-out photos.
+    rule = json.loads((trained_trashnet / "metadata.json").read_text())["userMetadata"]["notSure"]
+    assert (s["not_sure"]["threshold"], s["not_sure"]["margin"]) == (rule["threshold"], rule["margin"])
+    answered = [
+        (a, t)
+        for p, a, t in zip(preds, answer, truth, strict=True)
+        if max(p["probabilities"]) >= rule["threshold"]
+        and max(p["probabilities"]) - sorted(p["probabilities"])[-2] >= rule["margin"]
+    ]
+    on = s["not_sure"]["on_these_photos"]
+    assert on["n_answered"] == len(answered)
+    assert on["wrong"] == sum(a != t for a, t in answered)
+
+
+def test_card_page_shows_the_numbers_and_thumbnails(trained_trashnet: Path, tmp_path: Path) -> None:
+    metrics = json.loads((trained_trashnet / "metrics.json").read_text())
+    ctx = card.card_context(trained_trashnet, tmp_path)
+    html = _render(ctx)
+    assert f"{metrics['accuracy'] * 100:.1f}%</strong> of\n    {metrics['n_heldout']} photos" in html
+    assert html.count("<svg") == 4  # accuracy and loss curves, reliability, not-sure sweep
+    thumbs = sorted((tmp_path / "card" / "thumbs").iterdir())
+    assert len(thumbs) == metrics["n_heldout"]
+    assert ctx["thumbs_note"] is None
+    # every non-empty matrix cell links to a section that exists
+    for row in ctx["matrix"]:
+        for cell in row["cells"]:
+            if cell["count"]:
+                assert f'href="#{cell["id"]}"' in html and f'id="{cell["id"]}"' in html
+
+
+def test_card_without_the_photos_says_so(trained_trashnet: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(trained_trashnet, model)
+    metrics = json.loads((model / "metrics.json").read_text())
+    metrics["photos_root"] = str(tmp_path / "gone")
+    for p in metrics["predictions"]:
+        p["path"] = Path(p["path"]).name  # not findable any more, whatever the working folder
+    (model / "metrics.json").write_text(json.dumps(metrics))
+    ctx = card.card_context(model, tmp_path / "site")
+    assert "no longer at" in ctx["thumbs_note"]
+    assert not (tmp_path / "site" / "card" / "thumbs").exists()
+    html = _render(ctx)
+    assert "no longer at" in html and "<img" not in html
+
+
+def test_no_metrics_no_card(tmp_path: Path) -> None:
+    assert card.card_context(tmp_path, tmp_path / "site") is None
+
+
+def test_wilson_known_values() -> None:
+    lo, hi = card.wilson(10, 10)  # all right on 10 photos is not "100% for sure"
+    assert hi == pytest.approx(1.0) and lo == pytest.approx(0.7225, abs=1e-4)
+    lo, hi = card.wilson(81, 100)
+    assert (lo, hi) == (pytest.approx(0.7222, abs=1e-4), pytest.approx(0.8749, abs=1e-4))
