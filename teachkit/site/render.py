@@ -131,7 +131,7 @@ def _render_into(tmp: Path, model: ModelFiles, title: str) -> None:
         "metadata": meta,
         "is_teachkit": model.is_teachkit,
         "rule": Rule.from_metadata(meta),
-        "config_json": json.dumps(config, separators=(",", ":")),
+        "config": config,
         "scripts": SCRIPTS,
         "card": _card(model.dir, tmp),
     }
@@ -170,6 +170,7 @@ def build_site(model: Path, out: Path, title: str | None = None, strict: bool = 
             print(f"teachkit: warning: {w}", file=sys.stderr)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        tmp.chmod(0o755)  # mkdtemp makes it private; a web host must read it
         try:
             _render_into(tmp, files, title or files.name)
             _swap(tmp, out)

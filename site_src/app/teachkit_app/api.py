@@ -1,0 +1,45 @@
+"""``window.teachkit``: the page's own path (pixels -> preprocess -> predict -> decide), for other
+pages and for the tests. ``js/api.js`` holds the promise; this module does the work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import js
+from pyodide.ffi import create_proxy
+
+from teachkit_app.jsutil import error_name, to_object
+from teachkit_app.model import Classifier
+
+
+class Api:
+    def __init__(self, classifier: Classifier) -> None:
+        self.classifier = classifier
+        self._proxies: list[Any] = []
+
+    async def classify(self, source: Any) -> Any:
+        """``{label, probabilities, backend, ms}``, or ``{error}`` (js/api.js throws it)."""
+        try:
+            canvas = await js.teachkitMedia.toCanvas(source)
+        except Exception as e:
+            name = error_name(e)
+            if name == "TypeError":
+                return to_object({"error": str(getattr(e, "message", e))})
+            return to_object({"error": "not a picture the browser can open (the file is damaged or not an image)"})
+        mirror = self.classifier.mirror_camera and bool(getattr(source, "srcObject", None))
+        result = await self.classifier.classify(canvas, mirror=mirror)
+        return to_object(result.to_api())
+
+    def to_js(self) -> Any:
+        """The object js/api.js forwards to: functions kept alive for the page's lifetime."""
+        funcs = {
+            "classify": self.classify,
+            "backend": lambda: str(self.classifier.tf.getBackend()),
+            "labels": lambda: to_object(self.classifier.labels),
+        }
+        obj = js.Object.new()
+        for name, fn in funcs.items():
+            proxy = create_proxy(fn)
+            self._proxies.append(proxy)
+            setattr(obj, name, proxy)
+        return obj

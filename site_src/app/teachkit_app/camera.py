@@ -1,0 +1,133 @@
+"""The webcam: start, stop, choose a camera, live bars.
+
+The preview is mirrored (CSS, like a mirror) but the model sees the frame as the camera took it,
+unless the model says it was trained on mirrored frames. Frames that arrive while a prediction is
+running are skipped (the loop only takes the newest frame once the previous prediction is done).
+The camera is released when stopped and when the page is hidden.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import js
+
+from teachkit_app import results
+from teachkit_app.jsutil import error_name, to_object
+from teachkit_app.model import Classifier
+
+MESSAGES = {
+    "NotAllowedError": "The camera was refused. Allow it for this page (the camera icon in the address bar), "
+    "then press Start camera again.",
+    "SecurityError": "The camera was refused. Allow it for this page (the camera icon in the address bar), "
+    "then press Start camera again.",
+    "NotFoundError": "No camera was found. Plug one in, or choose photos instead.",
+    "OverconstrainedError": "That camera is not available any more. Choose another one.",
+    "NotReadableError": "The camera is busy (another program or tab is using it). Close that, then try again.",
+    "AbortError": "The camera could not start. Try again, or choose photos instead.",
+}
+INSECURE = (
+    "The camera only works on a secure page: open the site from an https:// address, with "
+    "`teachkit serve` on this computer, or straight from its folder (index.html)."
+)
+
+
+class Camera:
+    """The webcam controls of the page and the prediction loop."""
+
+    def __init__(self, classifier: Classifier, elements: dict[str, Any], say: Callable[[str], None]) -> None:
+        self.classifier = classifier
+        self.el = elements
+        self.say = say
+        self.stream: Any = None
+        self.running = False
+        self.task: asyncio.Task[None] | None = None
+        self.frames = 0
+        self.device_id = ""
+
+    def available(self) -> bool:
+        return bool(js.window.isSecureContext) and bool(getattr(js.navigator, "mediaDevices", None))
+
+    async def start(self) -> None:
+        if self.running:
+            return
+        if not self.available():
+            self.say(INSECURE)
+            return
+        video: dict[str, Any] = {"width": {"ideal": 640}, "height": {"ideal": 480}}
+        if self.device_id:
+            video["deviceId"] = {"exact": self.device_id}
+        else:
+            video["facingMode"] = "user"
+        try:
+            self.stream = await js.navigator.mediaDevices.getUserMedia(to_object({"video": video, "audio": False}))
+        except Exception as e:
+            self.say(MESSAGES.get(error_name(e), f"The camera could not start ({error_name(e)})."))
+            return
+        preview = self.el["video"]
+        preview.srcObject = self.stream
+        await preview.play()
+        self.running = True
+        js.document.body.classList.add("camera-on")
+        await self._list_cameras()
+        self.task = asyncio.ensure_future(self._loop())
+
+    def stop(self) -> None:
+        """Stop predicting and release the camera (its light goes off)."""
+        self.running = False
+        if self.stream is not None:
+            for track in self.stream.getTracks():
+                track.stop()
+            self.stream = None
+        self.el["video"].srcObject = None
+        js.document.body.classList.remove("camera-on")
+
+    async def choose(self, device_id: str) -> None:
+        self.device_id = device_id
+        if self.running:
+            self.stop()
+            if self.task is not None:
+                await self.task
+            await self.start()
+
+    async def _list_cameras(self) -> None:
+        """Offer a choice when there are several cameras (front and back on a tablet)."""
+        devices = await js.navigator.mediaDevices.enumerateDevices()
+        cameras = [d for d in devices if d.kind == "videoinput"]
+        select = self.el["choice"]
+        options = []
+        for i, d in enumerate(cameras):
+            option = js.document.createElement("option")
+            option.value = d.deviceId
+            option.textContent = d.label or f"Camera {i + 1}"
+            options.append(option)
+        select.replaceChildren(*options)
+        current = self.stream.getVideoTracks()[0].getSettings().deviceId if self.stream else ""
+        if current:
+            select.value = current
+        select.hidden = len(cameras) < 2
+
+    async def _loop(self) -> None:
+        video = self.el["video"]
+        mirror = self.classifier.mirror_camera
+        while self.running:
+            await js.teachkitMedia.nextFrame()
+            if not self.running or video.readyState < 2:
+                continue
+            try:
+                canvas = await js.teachkitMedia.toCanvas(video)
+                result = await self.classifier.classify(canvas, mirror=mirror)
+            except Exception as e:
+                if self.running:
+                    self.say(f"The camera picture could not be classified ({error_name(e)}).")
+                    self.stop()
+                return
+            if not self.running:
+                return
+            self.frames += 1
+            results.show_verdict(self.el["verdict"], result)
+            results.fill_bars(self.el["bars"], result)
+            self.el["live"].dataset.frames = str(self.frames)
+            self.el["live"].dataset.label = result.label or ""

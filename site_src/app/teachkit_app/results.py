@@ -1,0 +1,81 @@
+"""Drawing results: every class with its confidence as a bar, sorted, and the verdict.
+
+Labels are data, never markup: they only ever reach the page through ``textContent``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import js
+
+from teachkit_app.model import Result
+
+#: How many guesses "not sure" names.
+GUESSES = 2
+
+
+def _el(tag: str, cls: str = "", text: str | None = None) -> Any:
+    el = js.document.createElement(tag)
+    if cls:
+        el.className = cls
+    if text is not None:
+        el.textContent = text
+    return el
+
+
+def verdict_text(result: Result) -> str:
+    if result.label is not None:
+        return result.label
+    guesses = " or ".join(name for name, _ in result.ranked[:GUESSES])
+    return f"Not sure (maybe {guesses})"
+
+
+def fill_bars(bars: Any, result: Result) -> None:
+    """Replace the contents of a bars list with one row per class, highest first."""
+    rows = []
+    for name, p in result.ranked:
+        row = _el("li", "bar-row")
+        row.append(_el("span", "bar-label", name))
+        track = _el("span", "bar-track")
+        fill = _el("span", "bar-fill")
+        fill.style.width = f"{100 * p:.1f}%"
+        track.append(fill)
+        row.append(track)
+        row.append(_el("span", "bar-value", f"{100 * p:.0f}%"))
+        rows.append(row)
+    bars.replaceChildren(*rows)
+
+
+def show_verdict(verdict: Any, result: Result) -> None:
+    verdict.textContent = verdict_text(result)
+    verdict.classList.toggle("not-sure", result.label is None)
+
+
+def card(name: str, preview_url: str | None, result: Result) -> Any:
+    """One result in the grid: the picture, the verdict and the bars."""
+    article = _el("article", "result")
+    article.dataset.label = result.label if result.label is not None else ""
+    article.dataset.status = "ok" if result.label is not None else "not-sure"
+    if preview_url:
+        img = _el("img", "thumb")
+        img.src = preview_url
+        img.alt = name
+        article.append(img)
+    article.append(_el("p", "file-name", name))
+    verdict = _el("p", "verdict")
+    show_verdict(verdict, result)
+    article.append(verdict)
+    bars = _el("ol", "bars")
+    fill_bars(bars, result)
+    article.append(bars)
+    return article
+
+
+def error_card(name: str, message: str) -> Any:
+    """A picture that could not be classified: the name and why, in the same grid."""
+    article = _el("article", "result error")
+    article.dataset.status = "error"
+    article.append(_el("p", "file-name", name))
+    article.append(_el("p", "verdict", message))
+    return article
