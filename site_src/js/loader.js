@@ -10,7 +10,9 @@
   const statusEl = document.getElementById("loading-status");
   const barEl = document.getElementById("loading-bar");
 
+  const t0 = performance.now();
   function status(text, done) {
+    console.debug(`teachkit: ${((performance.now() - t0) / 1000).toFixed(2)} s: ${text}`);
     if (statusEl) statusEl.textContent = text;
     if (barEl && done !== undefined) barEl.value = done;
   }

@@ -31,8 +31,16 @@ STATIC = vendor.SITE_SRC / "static"
 SCRIPTS = ("registry.js", "api.js", "media.js", "loader.js")
 
 #: Runtime files the page loads as plain scripts, and binaries it loads through the registry.
-PLAIN = {"pyodide": ("pyodide.js",), "@tensorflow/tfjs": ("dist/tf.min.js",), "@tensorflow/tfjs-backend-wasm": ("dist/tf-backend-wasm.min.js",)}
-FOLDER = {"pyodide": "runtime/pyodide", "@tensorflow/tfjs": "runtime/tfjs", "@tensorflow/tfjs-backend-wasm": "runtime/tfjs"}
+PLAIN = {
+    "pyodide": ("pyodide.js",),
+    "@tensorflow/tfjs": ("dist/tf.min.js",),
+    "@tensorflow/tfjs-backend-wasm": ("dist/tf-backend-wasm.min.js",),
+}
+FOLDER = {
+    "pyodide": "runtime/pyodide",
+    "@tensorflow/tfjs": "runtime/tfjs",
+    "@tensorflow/tfjs-backend-wasm": "runtime/tfjs",
+}
 WHAT = {"pyodide": "Python", "@tensorflow/tfjs": "TensorFlow.js", "@tensorflow/tfjs-backend-wasm": "TensorFlow.js"}
 
 
@@ -98,12 +106,22 @@ def _render_into(tmp: Path, model: ModelFiles, title: str) -> None:
     lock_rel = "runtime/pyodide/pyodide-lock.json"
     scripts.append({"src": app_rel + ".js", "bytes": assets.write_asset(tmp, app_rel, app), "what": "the app"})
     scripts.append(
-        {"src": lock_rel + ".js", "bytes": assets.write_asset(tmp, lock_rel, wheel.add_to_lock(lock, app)), "what": "Python"}
+        {
+            "src": lock_rel + ".js",
+            "bytes": assets.write_asset(tmp, lock_rel, wheel.add_to_lock(lock, app)),
+            "what": "Python",
+        }
     )
     folder, model_files = _model_folder(model)
     for name, data in model_files.items():
         _write(tmp, f"{folder}/{name}", data)
-        scripts.append({"src": f"{folder}/{name}.js", "bytes": assets.write_asset(tmp, f"{folder}/{name}", data), "what": "the model"})
+        scripts.append(
+            {
+                "src": f"{folder}/{name}.js",
+                "bytes": assets.write_asset(tmp, f"{folder}/{name}", data),
+                "what": "the model",
+            }
+        )
     # Python and the model first would not help: nothing runs before everything is loaded.
     for name in SCRIPTS:
         _write(tmp, f"js/{name}", (vendor.SITE_SRC / "js" / name).read_bytes())
@@ -119,7 +137,10 @@ def _render_into(tmp: Path, model: ModelFiles, title: str) -> None:
         "model": {"dir": folder + "/"},
     }
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
     )
     meta = model.metadata
     context = {

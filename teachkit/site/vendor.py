@@ -50,7 +50,8 @@ class Package:
 def read_lock(path: Path = LOCK) -> list[Package]:
     data = json.loads(path.read_text(encoding="utf-8"))
     return [
-        Package(name, spec["version"], spec["integrity"], tuple(spec["files"])) for name, spec in data["packages"].items()
+        Package(name, spec["version"], spec["integrity"], tuple(spec["files"]))
+        for name, spec in data["packages"].items()
     ]
 
 

@@ -48,8 +48,7 @@ def build(version: str = __version__) -> bytes:
     info = f"{DIST_NAME}-{version}.dist-info"
     files = sources()
     files[f"{info}/METADATA"] = (
-        f"Metadata-Version: 2.1\nName: {NAME}\nVersion: {version}\n"
-        "Summary: Teachkit's page logic, run in Pyodide\n"
+        f"Metadata-Version: 2.1\nName: {NAME}\nVersion: {version}\nSummary: Teachkit's page logic, run in Pyodide\n"
     ).encode()
     files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: teachkit\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     files[f"{info}/top_level.txt"] = b"teachkit\nteachkit_app\n"

@@ -70,7 +70,7 @@ class Page:
                 canvas = await js.teachkitMedia.toCanvas(f)
             except Exception as e:
                 self.say(f"{name} {NOT_AN_IMAGE}" if error_name(e) != "TypeError" else f"{name}: {e}")
-                self.grid.prepend(results.error_card(name, f"Not a picture the browser can open."))
+                self.grid.prepend(results.error_card(name, "Not a picture the browser can open."))
                 continue
             try:
                 result = await self.classifier.classify(canvas)

@@ -1,0 +1,267 @@
+"""Browser fixtures for the site's tests: one headless Chromium and one rendered site per model,
+shared by the whole session; static servers on 127.0.0.1 that record every request."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import http.server
+import io
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+READY_TIMEOUT_MS = 180_000
+#: The sub-path a school's host might give a teacher.
+SUB_PATH = "/~teacher/ai/"
+
+
+def chromium_path() -> str | None:
+    """$TEACHKIT_CHROMIUM, else Playwright's own Chromium, else Debian's /usr/bin/chromium."""
+    env = os.environ.get("TEACHKIT_CHROMIUM")
+    if env:
+        return env
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            own = p.chromium.executable_path
+        if own and Path(own).exists():
+            return None  # Playwright launches its own
+    except Exception:
+        pass
+    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if Path(candidate).exists():
+            return candidate
+    pytest.skip("no Chromium: run scripts/install-browser (or set TEACHKIT_CHROMIUM)")
+    return None
+
+
+@pytest.fixture(scope="session")
+def playwright_api() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        yield p
+
+
+def launch(playwright_api: Any, extra: list[str] | None = None) -> Any:
+    path = chromium_path()
+    kwargs: dict[str, Any] = {"args": ARGS + (extra or [])}
+    if path:
+        kwargs["executable_path"] = path
+    return playwright_api.chromium.launch(**kwargs)
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_api: Any) -> Iterator[Any]:
+    b = launch(playwright_api)
+    yield b
+    b.close()
+
+
+# -- sites ------------------------------------------------------------------------------------
+def render(model: Path, out: Path, **kwargs: Any) -> Path:
+    from teachkit.site import build_site
+
+    return build_site(model, out, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def animals_site(tm_exports: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site of a real Teachable Machine export (4 classes, 224x224 JPEG samples)."""
+    return render(tm_exports / "animals-4class", tmp_path_factory.mktemp("animals") / "dist")
+
+
+@pytest.fixture(scope="session")
+def trained_model(trashnet: Path, base_export: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Our own model, trained by the real pipeline on a small slice of trashnet (quick recipe)."""
+    from teachkit.train import Recipe, TrainOptions, train
+
+    photos = tmp_path_factory.mktemp("photos")
+    for cls in ("cardboard", "glass", "metal"):
+        (photos / cls).mkdir()
+        for src in sorted((trashnet / cls).glob("*.jpg"))[:40]:
+            (photos / cls / src.name).symlink_to(src)
+    opts = TrainOptions(
+        photos=photos,
+        models_dir=tmp_path_factory.mktemp("models"),
+        base_from=base_export,
+        recipe=Recipe(augment=False, epochs=5, seed=0),
+        out=io.StringIO(),
+    )
+    return train(opts)
+
+
+@pytest.fixture(scope="session")
+def trained_site(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render(trained_model, tmp_path_factory.mktemp("trained") / "dist")
+
+
+# -- servers ----------------------------------------------------------------------------------
+@dataclass
+class StaticServer:
+    """A plain static web server for a folder, at a sub-path, on 127.0.0.1 (like a school host)."""
+
+    root: Path
+    prefix: str = SUB_PATH
+    wasm_type: str = "application/wasm"
+    requests: list[str] = field(default_factory=list)
+    server: http.server.ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}{self.prefix}"
+
+    def start(self) -> StaticServer:
+        outer = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            extensions_map = {
+                **http.server.SimpleHTTPRequestHandler.extensions_map,
+                ".wasm": outer.wasm_type,
+                ".js": "text/javascript",
+            }
+
+            def translate_path(self, path: str) -> str:
+                outer.requests.append(path)
+                p = unquote(urlsplit(path).path)
+                if not p.startswith(outer.prefix):
+                    return str(outer.root / "__outside_the_site__")
+                return super().translate_path("/" + p[len(outer.prefix) :])
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(Handler, directory=str(self.root))
+        )
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def animals_server(animals_site: Path) -> Iterator[StaticServer]:
+    server = StaticServer(animals_site).start()
+    yield server
+    server.stop()
+
+
+# -- pages ------------------------------------------------------------------------------------
+@dataclass
+class Site:
+    """An open page of a rendered site: every request it made, the outside ones blocked."""
+
+    page: Any
+    context: Any
+    inside: str
+    outside: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def classify_file(self, path: Path) -> dict[str, Any]:
+        """``teachkit.classify`` on the file's bytes as a Blob, as a File picked by a pupil would be."""
+        return self.page.evaluate(
+            "async ([b64, type]) => teachkit.classify(new Blob([Uint8Array.fromBase64(b64)], {type}))",
+            [base64.b64encode(path.read_bytes()).decode(), mime_of(path)],
+        )
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def mime_of(path: Path) -> str:
+    return {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}.get(path.suffix.lower(), "")
+
+
+def open_site(browser: Any, url: str, inside: str, wait: bool = True, **context_args: Any) -> Site:
+    """Open ``url`` in a fresh context; any request that is not under ``inside`` is recorded and
+    aborted (blob: and data: URLs are the page's own memory and never reach the network)."""
+    context = browser.new_context(**context_args)
+    site = Site(page=None, context=context, inside=inside)
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(inside):
+            r.continue_()
+        else:
+            site.outside.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    site.page = page
+    page.on("pageerror", lambda e: site.errors.append(str(e)))
+    page.on("console", lambda m: site.errors.append(m.text) if m.type == "error" else None)
+    page.goto(url)
+    if wait:
+        wait_ready(page)
+    return site
+
+
+def wait_ready(page: Any) -> None:
+    page.evaluate(
+        """(ms) => Promise.race([teachkit.ready.then(() => true), new Promise((_, reject) => setTimeout(
+            () => reject(new Error('not ready: ' + document.getElementById('loading-status').textContent)), ms))])""",
+        READY_TIMEOUT_MS,
+    )
+
+
+def samples(export: Path, per_class: int | None = None) -> list[tuple[str, Path]]:
+    """(label, path) of an export's sample photos, ``per_class`` of each (all by default)."""
+    out = []
+    for d in sorted(p for p in (export / "samples").iterdir() if p.is_dir()):
+        files = sorted(p for p in d.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+        out += [(d.name, f) for f in files[:per_class]]
+    return out
+
+
+def copy_model(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("samples"))
+    return dst
+
+
+@pytest.fixture(scope="session")
+def tools() -> Any:
+    """The helpers above, for the test modules (conftest modules are not imported by name)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        open_site=open_site,
+        wait_ready=wait_ready,
+        samples=samples,
+        copy_model=copy_model,
+        render=render,
+        StaticServer=StaticServer,
+        launch=launch,
+        mime_of=mime_of,
+        SUB_PATH=SUB_PATH,
+    )
+
+
+@pytest.fixture(scope="session")
+def hosted(browser: Any, animals_server: StaticServer) -> Iterator[Site]:
+    """The animals site opened once from the static server's sub-path, shared by the UI tests."""
+    site = open_site(browser, animals_server.url + "index.html", inside=animals_server.url)
+    yield site
+    site.close()
