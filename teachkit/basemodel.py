@@ -29,6 +29,14 @@ class BaseModel:
     model: Any  # tf_keras Sequential: (None, 224, 224, 3) -> (None, 1280)
     id: str
     source: str
+    _compiled: Any = None
+
+    def compiled(self) -> Any:
+        """The model's inference as one traced TensorFlow function (built on first use)."""
+        if self._compiled is None:
+            tf = tfenv.import_tensorflow()
+            self._compiled = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
+        return self._compiled
 
 
 def weights_id(model: Any) -> str:

@@ -115,7 +115,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from teachkit.train import TrainOptions, train
 
         opts = TrainOptions.from_args(args)
-        model_dir = train(opts)
+        model_dir = train(opts).model_dir
         if args.command == "build":
             from teachkit.site import build_site
 

@@ -117,7 +117,12 @@ def _cached_info(cache_dir: Path, path: Path, label: str, digest: str) -> PhotoI
 def _store_info(cache_dir: Path, info: PhotoInfo) -> None:
     target = cache_dir / info.digest[:2] / f"{info.digest}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
-    raw = {"width": info.width, "height": info.height, "dhash": info.dhash, "thumb": base64.b64encode(info.thumb).decode()}
+    raw = {
+        "width": info.width,
+        "height": info.height,
+        "dhash": info.dhash,
+        "thumb": base64.b64encode(info.thumb).decode(),
+    }
     target.write_text(json.dumps(raw))
 
 

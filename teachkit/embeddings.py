@@ -47,10 +47,22 @@ class EmbeddingCache:
 
 
 def embed_inputs(base: BaseModel, inputs: np.ndarray) -> np.ndarray:
-    """Features of preprocessed inputs (N, 224, 224, 3), batched."""
+    """Features of preprocessed inputs (N, 224, 224, 3), in batches of BATCH.
+
+    Through one compiled function, with the last batch padded to the same shape so that it is
+    traced once: about twice as fast as calling the Keras model eagerly.
+    """
     if len(inputs) == 0:
         return np.zeros((0, FEATURES), np.float32)
-    return np.asarray(base.model(inputs, training=False), dtype=np.float32)
+    run = base.compiled()
+    out = []
+    for start in range(0, len(inputs), BATCH):
+        chunk = inputs[start : start + BATCH]
+        n = len(chunk)
+        if n < BATCH:
+            chunk = np.concatenate([chunk, np.zeros((BATCH - n, *chunk.shape[1:]), np.float32)])
+        out.append(np.asarray(run(chunk))[:n])
+    return np.concatenate(out).astype(np.float32)
 
 
 def embed(
@@ -69,8 +81,9 @@ def embed(
         if got is not None:
             copies[i] = got
     todo = [i for i, f in enumerate(features) if f is None or (i in augmented_for and i not in copies)]
-    for start in bar(range(0, len(todo), BATCH), "Embedding photos", total=-(-len(todo) // BATCH), unit="batch"):
-        chunk = todo[start : start + BATCH]
+    per_call = max(1, BATCH // (1 + augment.COPIES)) if augmented_for else BATCH
+    for start in bar(range(0, len(todo), per_call), "Embedding photos", total=-(-len(todo) // per_call), unit="batch"):
+        chunk = todo[start : start + per_call]
         batch: list[np.ndarray] = []
         spans: list[tuple[int, int, int]] = []  # (photo index, first row, rows)
         for i in chunk:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,9 @@ def _write_layers_model(model: Any, folder: Path) -> None:
     """model.json + a single weights.bin, as Teachable Machine names them."""
     import tensorflowjs as tfjs
 
-    tfjs.converters.save_keras_model(model, str(folder), weight_shard_size_bytes=ONE_SHARD)
+    with warnings.catch_warnings():  # the converter goes through a legacy HDF5 file, and says so
+        warnings.simplefilter("ignore", UserWarning)
+        tfjs.converters.save_keras_model(model, str(folder), weight_shard_size_bytes=ONE_SHARD)
     model_json = json.loads((folder / "model.json").read_text())
     shards = [p for group in model_json["weightsManifest"] for p in group["paths"]]
     if len(shards) != 1:
@@ -58,6 +61,11 @@ def _write_layers_model(model: Any, folder: Path) -> None:
     (folder / shards[0]).rename(folder / WEIGHTS)
     for group in model_json["weightsManifest"]:
         group["paths"] = [WEIGHTS]
+    # Teachable Machine writes the topology flat ({class_name, config, keras_version, backend});
+    # newer converters nest it under model_config. TF.js reads both; older tools only the flat one.
+    topology = model_json["modelTopology"]
+    if "model_config" in topology:
+        model_json["modelTopology"] = {**topology.pop("model_config"), **topology}
     (folder / "model.json").write_text(json.dumps(model_json))
 
 
@@ -67,6 +75,7 @@ def write_model(model: Any, meta: dict[str, Any], extra: dict[str, Any], target:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
+        staging.chmod(0o755)  # mkdtemp makes it private; a web host must be able to read it
         _write_layers_model(model, staging)
         (staging / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
         for filename, content in extra.items():

@@ -17,6 +17,9 @@ def import_tensorflow() -> ModuleType:
     if "tensorflow" not in sys.modules:
         os.environ["TF_USE_LEGACY_KERAS"] = "1"
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        # tensorflowjs imports tensorflow_decision_forests, whose welcome message needs IPython
+        # whenever stdout is not a terminal (a log file, a pipe, pytest).
+        os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
     elif os.environ.get("TF_USE_LEGACY_KERAS") != "1":
         raise RuntimeError("TensorFlow was imported before teachkit could select Keras 2 (set TF_USE_LEGACY_KERAS=1)")
     import tensorflow as tf

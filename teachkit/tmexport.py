@@ -79,7 +79,9 @@ def _safe_extract(zip_path: Path, target: Path) -> Path:
                 raise ModelError(f"{zip_path} has a link in it ({m.filename!r}); nothing was extracted.")
             total += m.file_size
         if total > MAX_ZIP_BYTES:
-            raise ModelError(f"{zip_path} unpacks to {total // 2**20} MB, far more than a model; nothing was extracted.")
+            raise ModelError(
+                f"{zip_path} unpacks to {total // 2**20} MB, far more than a model; nothing was extracted."
+            )
         names = {m.filename for m in members if not m.is_dir()}
         other = _describe_other_export(names)
         if other:

@@ -1,0 +1,286 @@
+"""The train pipeline: photos -> dataset -> embeddings -> head -> export, honestly measured.
+
+Each step is a module of its own; this file only runs them in order, shows progress, and ends
+with a summary a teacher can read. The held-out photos are never used for any choice: the
+validation slice of the training part picks the epoch, the temperature and the "not sure" rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from teachkit import (
+    __version__,
+    augment,
+    basemodel,
+    calibration,
+    dataset,
+    embeddings,
+    export,
+    head,
+    metrics,
+    notsure,
+    photos,
+    report,
+)
+from teachkit.dataset import PhotoInfo
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How the model is trained. The defaults are Teachkit's recipe (see bench/recipes.py)."""
+
+    augment: bool = True
+    fine_tune: bool = False
+    epochs: int = 50
+    seed: int = 0
+
+
+@dataclass
+class TrainOptions:
+    photos: Path
+    name: str | None = None
+    models_dir: Path = Path("models")
+    base_from: Path | None = None
+    holdout: float = 0.15
+    test_dir: Path | None = None
+    recipe: Recipe = Recipe()
+    strict: bool = False
+    out: TextIO = sys.stdout
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> TrainOptions:
+        recipe = Recipe(augment=args.augment, fine_tune=args.fine_tune, seed=args.seed)
+        if args.epochs is not None:
+            if args.epochs < 1:
+                raise photos.PhotoError("--epochs must be at least 1.")
+            recipe = Recipe(augment=recipe.augment, fine_tune=recipe.fine_tune, epochs=args.epochs, seed=args.seed)
+        return cls(
+            photos=args.photos,
+            name=args.name,
+            models_dir=args.models_dir,
+            base_from=args.base_from,
+            holdout=args.holdout,
+            test_dir=args.test_dir,
+            recipe=recipe,
+            strict=args.strict,
+        )
+
+
+@dataclass
+class Fitted:
+    """A trained head and everything measured while training it."""
+
+    head: Any
+    base: basemodel.BaseModel
+    history: head.History
+    temperature: float
+    rule: Any
+    sweep: list[dict]
+    validation_probabilities: np.ndarray
+
+
+@dataclass
+class TrainResult:
+    """Where the model was written, the model itself, and its metrics."""
+
+    model_dir: Path
+    model: Any
+    metrics: dict[str, Any]
+
+
+def training_rows(
+    features: np.ndarray,
+    copies: dict[int, np.ndarray],
+    infos: Sequence[PhotoInfo],
+    indices: Sequence[int],
+    labels: list[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features and class numbers of the photos at ``indices``, with their augmented copies."""
+    xs, ys = [], []
+    for i in indices:
+        y = labels.index(infos[i].label)
+        xs.append(features[i][None])
+        ys.append(y)
+        if i in copies:
+            xs.append(copies[i])
+            ys += [y] * len(copies[i])
+    return np.concatenate(xs), np.asarray(ys)
+
+
+def fit(
+    base: basemodel.BaseModel,
+    infos: Sequence[PhotoInfo],
+    features: np.ndarray,
+    copies: dict[int, np.ndarray],
+    split: dataset.Split,
+    labels: list[str],
+    recipe: Recipe,
+) -> Fitted:
+    """Train the head (and optionally fine-tune the base), calibrate it, and choose its rule."""
+    x, y = training_rows(features, copies, infos, split.train, labels)
+    y_val = np.asarray([labels.index(infos[i].label) for i in split.validation])
+    trained, history = head.train(x, y, features[split.validation], y_val, len(labels), recipe.epochs, recipe.seed)
+    if recipe.fine_tune:
+        from teachkit import finetune
+
+        base, trained = finetune.run(base, trained, infos, split, labels, recipe.seed)
+        features = features.copy()
+        features[split.validation] = finetune.features(base, [infos[i] for i in split.validation])
+    val_logits = head.logits(trained, features[split.validation])
+    temperature = calibration.fit_temperature(val_logits, y_val)
+    if temperature != 1.0:
+        head.fold_temperature(trained, temperature)
+    val_probs = calibration.softmax(val_logits, temperature)
+    rule, rows = notsure.choose_rule(val_probs.tolist(), y_val.tolist())
+    return Fitted(trained, base, history, temperature, rule, rows, val_probs)
+
+
+def _predictions(infos: Sequence[PhotoInfo], indices: Sequence[int], probs: np.ndarray, root: Path) -> list[dict]:
+    rows = []
+    for i, p in zip(indices, probs, strict=True):
+        path = infos[i].path
+        rel = path.relative_to(root) if path.is_relative_to(root) else path
+        rows.append({"path": rel.as_posix(), "label": infos[i].label, "probabilities": [round(float(v), 6) for v in p]})
+    return rows
+
+
+def _load_photos(
+    folder: Path, cache: Path, strict: bool, out: TextIO
+) -> tuple[photos.PhotoFolder, list[PhotoInfo], Any]:
+    found = photos.scan(folder)
+    photos.require_classes(found)
+    infos, unreadable = dataset.inspect(found, cache)
+    rep = report.check(found, infos, unreadable)
+    rep.print(out)
+    if rep.errors or (strict and rep.warnings):
+        what = "errors" if rep.errors else "warnings (and --strict is on)"
+        raise photos.PhotoError(f"The photos in {folder} have {what}; see the report above. Nothing was trained.")
+    return found, infos, rep
+
+
+def train(opts: TrainOptions) -> TrainResult:
+    """Run the whole pipeline; return the model folder, the model and its metrics."""
+    started = time.perf_counter()
+    out = opts.out
+    cache = opts.models_dir / ".cache"
+    found, infos, rep = _load_photos(opts.photos, cache / "photos", opts.strict, out)
+    labels = [label for label in found.labels if any(i.label == label for i in infos)]
+    photos.require_classes(photos.PhotoFolder(found.root, {k: found.classes[k] for k in labels}))
+
+    if opts.test_dir is not None:
+        test_found, test_infos, _ = _load_photos(opts.test_dir, cache / "photos", False, out)
+        unknown = sorted(set(test_found.labels) - set(labels))
+        if unknown:
+            raise photos.PhotoError(f"The test folder has classes the photos do not: {', '.join(unknown)}.")
+        split = dataset.split(infos, opts.holdout, opts.recipe.seed, with_heldout=False)
+        everything = list(infos) + list(test_infos)
+        evaluated = list(range(len(infos), len(everything)))
+    else:
+        split = dataset.split(infos, opts.holdout, opts.recipe.seed)
+        everything = list(infos)
+        evaluated = split.heldout
+
+    base = basemodel.load(opts.base_from)
+    print(f"Base model: {base.source}", file=out)
+    emb_cache = embeddings.EmbeddingCache(cache / "embeddings", base)
+    # Every photo of the training folder gets its augmented copies (only those in the training
+    # part are used): the cache then does not depend on the split, so five new photos cost five.
+    augmented = set(range(len(infos))) if opts.recipe.augment else set()
+    features, copies, n_new = embeddings.embed(everything, emb_cache, augmented)
+    print(f"Embedded {n_new} new photo(s); {len(everything) - n_new} came from the cache.", file=out)
+
+    fitted = fit(base, everything, features, copies, split, labels, opts.recipe)
+    if opts.recipe.fine_tune:
+        from teachkit import finetune
+
+        eval_features = finetune.features(fitted.base, [everything[i] for i in evaluated])
+    else:
+        eval_features = features[evaluated]
+    probs = calibration.softmax(head.logits(fitted.head, eval_features))
+    truth = [labels.index(everything[i].label) for i in evaluated]
+    numbers = metrics.summarise(labels, truth, probs)
+
+    name = opts.name or found.root.resolve().name
+    counts = {
+        label: {
+            "train": sum(1 for i in split.train if infos[i].label == label),
+            "validation": sum(1 for i in split.validation if infos[i].label == label),
+            "heldout": sum(1 for i in split.heldout if infos[i].label == label),
+        }
+        for label in labels
+    }
+    recipe = {
+        **asdict(opts.recipe),
+        "holdout": opts.holdout,
+        "augment_copies": augment.COPIES if opts.recipe.augment else 0,
+        "base": base.source,
+        "base_id": base.id,
+        "teachkit_version": __version__,
+        "epochs_run": len(fitted.history.loss),
+        "best_epoch": fitted.history.best_epoch,
+        "temperature": fitted.temperature,
+    }
+    eval_root = opts.test_dir.resolve() if opts.test_dir else found.root.resolve()
+    metrics_json = {
+        "labels": labels,
+        **numbers,
+        "evaluated_on": "test-dir" if opts.test_dir else "held-out",
+        "photos_root": str(eval_root),
+        "predictions": _predictions(everything, evaluated, probs, eval_root),
+        "validation_predictions": _predictions(
+            everything, split.validation, fitted.validation_probabilities, found.root.resolve()
+        ),
+        "history": {k: v for k, v in asdict(fitted.history).items() if k != "best_epoch"},
+        "not_sure": fitted.rule.to_metadata(),
+        "not_sure_sweep": fitted.sweep,
+        "recipe": recipe,
+        "counts": counts,
+    }
+    user = {
+        "notSure": fitted.rule.to_metadata(),
+        "mirror": False,
+        "classCounts": {label: sum(c.values()) for label, c in counts.items()},
+        "heldout": {"accuracy": round(numbers["accuracy"], 4), "n": numbers["n_heldout"]},
+    }
+    model = export.assemble(fitted.base.model, fitted.head)
+    target = opts.models_dir / name
+    export.write_model(
+        model,
+        export.metadata(labels, name, user),
+        {"metrics.json": metrics_json, "dataset-report.json": rep.to_json()},
+        target,
+    )
+    _summary(out, labels, counts, numbers, metrics_json, target, time.perf_counter() - started)
+    return TrainResult(target, model, metrics_json)
+
+
+def _summary(
+    out: TextIO, labels: list[str], counts: dict, numbers: dict, m: dict, target: Path, seconds: float
+) -> None:
+    """What a teacher needs to know, in a few lines."""
+    where = "photos in the separate test folder" if m["evaluated_on"] == "test-dir" else "photos it never trained on"
+    print("", file=out)
+    print(f"Trained a model for {len(labels)} classes in {seconds:.0f} s.", file=out)
+    for label in labels:
+        c = counts[label]
+        r = numbers["per_class"][label]["recall"]
+        print(
+            f"  {label}: {sum(c.values())} photos ({c['heldout']} held out), recognised {r:.0%} of its held-out photos",
+            file=out,
+        )
+    acc, n = numbers["accuracy"], numbers["n_heldout"]
+    print(f"Accuracy: {acc:.1%} on {n} {where} ({numbers['correct']} right).", file=out)
+    rule = m["not_sure"]
+    print(
+        f'"Not sure" below {rule["threshold"]:.0%} confidence (or a top-2 margin under {rule["margin"]:.0%}).', file=out
+    )
+    print(f"The model is in {target}/", file=out)
