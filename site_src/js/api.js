@@ -26,7 +26,9 @@
      */
     async classify(source) {
       await ready;
-      return impl.classify(source);
+      const result = await impl.classify(source);
+      if (result.error) throw new Error(result.error);
+      return result;
     },
   };
   Object.defineProperty(globalThis, "teachkit", { value: teachkit, enumerable: true });
