@@ -109,4 +109,4 @@ def trained_trashnet(tmp_path_factory: pytest.TempPathFactory, trashnet: Path, b
         recipe=Recipe(augment=False, epochs=5, seed=0),
         out=io.StringIO(),
     )
-    return train(opts)
+    return train(opts).model_dir
