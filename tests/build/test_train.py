@@ -143,3 +143,19 @@ def test_bad_photos_stop_the_build_before_training(trashnet: Path, base_export: 
     with pytest.raises(photos.PhotoError):
         _train(photos_dir, tmp_path / "models", base_export)
     assert not (tmp_path / "models" / "m").exists()
+
+
+def test_fine_tune_trains_the_last_blocks_only(trashnet: Path, base_export: Path, tmp_path: Path) -> None:
+    from teachkit import basemodel
+
+    photos_dir = _subset(trashnet, tmp_path / "photos", 12)
+    result, _ = _train(
+        photos_dir, tmp_path / "models", base_export, recipe=Recipe(epochs=3, augment=False, fine_tune=True)
+    )
+    assert "fine-tuned" in result.metrics["recipe"]["base"]
+    original = {w.name: w.numpy() for w in basemodel.load(base_export).model.weights}
+    tuned = {w.name: w.numpy() for w in predict.load(result.model_dir).model.layers[0].weights}
+    changed = {name for name, value in tuned.items() if name in original and not np.array_equal(value, original[name])}
+    assert any(n.startswith("block_15") for n in changed)
+    assert not any(n.startswith(("block_1_", "block_13", "Conv1/")) for n in changed)
+    assert not any("moving_" in n for n in changed)  # batch norm stays frozen
