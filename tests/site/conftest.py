@@ -195,7 +195,9 @@ def mime_of(path: Path) -> str:
     return {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}.get(path.suffix.lower(), "")
 
 
-def open_site(browser: Any, url: str, inside: str, wait: bool = True, **context_args: Any) -> Site:
+def open_site(
+    browser: Any, url: str, inside: str, wait: bool = True, init_script: str | None = None, **context_args: Any
+) -> Site:
     """Open ``url`` in a fresh context; any request that is not under ``inside`` is recorded and
     aborted (blob: and data: URLs are the page's own memory and never reach the network)."""
     context = browser.new_context(**context_args)
@@ -209,6 +211,8 @@ def open_site(browser: Any, url: str, inside: str, wait: bool = True, **context_
             r.abort()
 
     context.route("**/*", route)
+    if init_script:
+        context.add_init_script(init_script)
     page = context.new_page()
     site.page = page
     page.on("pageerror", lambda e: site.errors.append(str(e)))

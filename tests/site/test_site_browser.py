@@ -49,13 +49,19 @@ def test_upload_several_photos(hosted, tools, tm_exports: Path) -> None:
     assert hosted.page.eval_on_selector_all("#results img.thumb", "els => els.length") == len(picked)
 
 
+EVENTS = {
+    "drop": "document.body.dispatchEvent(new DragEvent('drop', {...init, dataTransfer: dt}))",
+    "paste": "document.dispatchEvent(new ClipboardEvent('paste', {...init, clipboardData: dt}))",
+}
+
+
 def _data_transfer_js(event: str) -> str:
+    """A real DataTransfer holding a File, dispatched as the browser does for a drop or a paste."""
     return f"""async ([b64, name, type]) => {{
         const dt = new DataTransfer();
         dt.items.add(new File([Uint8Array.fromBase64(b64)], name, {{type}}));
         const init = {{bubbles: true, cancelable: true}};
-        const ev = {"new DragEvent('drop', {...init, dataTransfer: dt})" if event == "drop" else "new ClipboardEvent('paste', {...init, clipboardData: dt})"};
-        {"document.body" if event == "drop" else "document"}.dispatchEvent(ev);
+        {EVENTS[event]};
     }}"""
 
 
@@ -108,7 +114,9 @@ def test_api_result_shape(hosted, tools, tm_exports: Path) -> None:
             c.getContext('2d').drawImage(img, 0, 0);
             const data = c.getContext('2d').getImageData(0, 0, c.width, c.height);
             const out = [];
-            for (const s of [img, c, data, await createImageBitmap(blob)]) out.push((await teachkit.classify(s)).probabilities[0]);
+            for (const s of [img, c, data, await createImageBitmap(blob)]) {
+                out.push((await teachkit.classify(s)).probabilities[0]);
+            }
             return out;
         }""",
         base64.b64encode(path.read_bytes()).decode(),
