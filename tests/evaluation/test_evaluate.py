@@ -112,3 +112,50 @@ def test_no_matching_folder_is_a_clear_error(edible: Path, tmp_path: Path, predi
     shutil.copy(next((edible / "samples" / "Edible").iterdir()), tmp_path / "dogs" / "a.jpg")
     with pytest.raises(PhotoError, match="None of the folders"):
         evaluate.evaluate(edible, tmp_path, predictor=predictor)
+
+
+@pytest.mark.browser
+def test_evaluate_gives_the_accuracy_the_page_gives(edible: Path, predictor, tmp_path: Path, browser) -> None:
+    """The built page (Pyodide + TF.js, opened from file://) classifies a sample folder: the same
+    answers, hence the same accuracy, as `evaluate` on that folder."""
+    import base64
+
+    from teachkit.site import build_site
+
+    folder = tmp_path / "photos"
+    for label in record_labels(edible):
+        (folder / label).mkdir(parents=True)
+        for f in sorted((edible / "samples" / label).iterdir())[::6]:  # every 6th: 15 per class
+            shutil.copy(f, folder / label / f.name)
+    ours = evaluate.evaluate(edible, folder, predictor=predictor)
+    site = build_site(edible, tmp_path / "dist")
+    photos_b64 = [base64.b64encode((folder / p["path"]).read_bytes()).decode() for p in ours["predictions"]]
+    page = browser.new_page()
+    page.goto(site.as_uri() + "/index.html?backend=wasm")
+    results = page.evaluate(
+        """async (photos) => {
+                await teachkit.ready;
+                const out = [];
+                for (const b64 of photos) {
+                    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                    const r = await teachkit.classify(new Blob([bytes], { type: "image/jpeg" }));
+                    const byLabel = Object.fromEntries(r.probabilities.map((p) => [p.label, p.probability]));
+                    out.push(teachkit.labels.map((l) => byLabel[l]));
+                }
+                return out;
+            }""",
+        photos_b64,
+    )
+    page.close()
+    labels = ours["labels"]
+    truth = np.array([labels.index(p["label"]) for p in ours["predictions"]])
+    in_python = np.array([p["probabilities"] for p in ours["predictions"]])
+    in_page = np.array(results)
+    assert in_page.shape == in_python.shape
+    assert (in_page.argmax(1) == in_python.argmax(1)).all()
+    assert (in_page.argmax(1) == truth).mean() == card.summary(ours)["accuracy"]
+    assert np.abs(in_page - in_python).max() < 0.02
+
+
+def record_labels(export: Path) -> list[str]:
+    return [d.name for d in sorted((export / "samples").iterdir()) if d.is_dir()]
