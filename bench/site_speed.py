@@ -1,0 +1,490 @@
+"""Parts 2-5: the site in headless Chromium beside the pages a user would compare it with.
+
+    python bench/site_speed.py [--quick]
+
+One site is rendered (``teachkit.site.build_site``) for a real Teachable Machine export; the
+comparison pages (bench/pages/) are written into it (dist/bench-*.html, dist/bench/) so that every page loads the
+very same vendored bytes (Pyodide, TF.js, the model) from the same origin or folder:
+- pyodide-plain.html: bare ``loadPyodide({indexURL})`` over http (raw files; cannot work from file://);
+- pyodide.html: bare ``loadPyodide`` through the site's asset registry (works from file:// too);
+- tfjs.html: the same model with TF.js alone, preprocessing in TF.js ops, no Pyodide;
+- tm.html: Teachable Machine's sample page (tfjs 1.3.1 + @teachablemachine/image 0.8.5, npm ci in bench/).
+Each run launches a fresh browser. Ready = navigation start to model loaded and warmed up (for
+the bare Pyodide pages: ``loadPyodide`` resolved). Latency = upload (the file input's change
+event) to the result's bars in the DOM, timed inside the page by the same harness for every page.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from common import BASE_EXPORT, BENCH, TRASHNET, Results
+
+os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    # the same for every run of every page: a fake camera (webcam frames/s), precise heap figures
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--enable-precise-memory-info",
+]
+READY_TIMEOUT_MS = 120_000
+BACKENDS = ("webgl", "wasm", "cpu")
+PAGES = BENCH / "pages"
+TM_FILES = {
+    "tf.min.js": BENCH / "node_modules/@tensorflow/tfjs/dist/tf.min.js",
+    "teachablemachine-image.min.js": BENCH / "node_modules/@teachablemachine/image/dist/teachablemachine-image.min.js",
+}
+
+# Installed before any page script: records when the site calls teachkitBridge.connect (ready) or
+# fail, without touching the site's code.
+SITE_HOOK = """
+(() => {
+  globalThis.__benchReady = null;
+  globalThis.__benchError = null;
+  let bridge;
+  Object.defineProperty(globalThis, "teachkitBridge", {
+    configurable: true,
+    get() { return bridge; },
+    set(v) {
+      const connect = v.connect, fail = v.fail;
+      v.connect = function (api) { globalThis.__benchReady = performance.now(); return connect.call(this, api); };
+      v.fail = function (m) { globalThis.__benchError = String(m); return fail.call(this, m); };
+      bridge = v;
+    },
+  });
+})();
+"""
+
+# The upload harness, the same for every page: a File set on #photos, timed to the new <article>.
+HARNESS = """
+async (b64s) => {
+  const files = b64s.map((b, i) => {
+    const raw = atob(b);
+    const bytes = new Uint8Array(raw.length);
+    for (let j = 0; j < raw.length; j++) bytes[j] = raw.charCodeAt(j);
+    return new File([bytes], `photo-${i}.jpg`, { type: "image/jpeg" });
+  });
+  globalThis.__benchFiles = files;
+  globalThis.__benchUpload = (file) => {
+    const input = document.getElementById("photos");
+    const grid = document.getElementById("results");
+    const before = grid.querySelectorAll("article").length;
+    return new Promise((resolve) => {
+      let t0;
+      const mo = new MutationObserver(() => {
+        if (grid.querySelectorAll("article").length > before) { mo.disconnect(); resolve(performance.now() - t0); }
+      });
+      mo.observe(grid, { childList: true });
+      const dt = new DataTransfer();
+      dt.items.add(file);
+      input.files = dt.files;
+      t0 = performance.now();
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  };
+  return files.length;
+}
+"""
+
+
+def chromium_path() -> str | None:
+    """$TEACHKIT_CHROMIUM, else Playwright's own Chromium when installed, else /usr/bin/chromium."""
+    env = os.environ.get("TEACHKIT_CHROMIUM")
+    if env:
+        return env
+    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if Path(candidate).exists():
+            try:
+                from playwright.sync_api import sync_playwright
+
+                with sync_playwright() as p:
+                    own = p.chromium.executable_path
+                if own and Path(own).exists():
+                    return None
+            except Exception:
+                pass
+            return candidate
+    return None
+
+
+# -- the site and the pages ---------------------------------------------------------------------
+def _config(dist: Path) -> dict[str, Any]:
+    html = (dist / "index.html").read_text(encoding="utf-8")
+    m = re.search(r'<script type="application/json" id="teachkit-config">(.*?)</script>', html, re.S)
+    if not m:
+        raise RuntimeError("the rendered index.html has no teachkit-config")
+    return json.loads(m.group(1))
+
+
+def _script_tags(srcs: list[str]) -> str:
+    return "\n".join(f'<script src="{s}"></script>' for s in srcs)
+
+
+def prepare(tmp: Path) -> tuple[Path, dict[str, Any]]:
+    """Render the site, then write the comparison pages into dist/bench/."""
+    from teachkit.site import build_site, vendor
+
+    dist = build_site(BASE_EXPORT, tmp / "dist")
+    config = _config(dist)
+    out = dist / "bench"
+    out.mkdir()
+    shutil.copyfile(PAGES / "common.js", out / "common.js")
+    scripts = [s["src"] for s in config["scripts"]]
+    python = [s for s in scripts if s.startswith("runtime/pyodide/")]
+    tfjs = [s for s in scripts if s.startswith("runtime/tfjs/") or s.startswith(config["model"]["dir"])]
+    sub = {
+        "pyodide.html": {"@SCRIPTS@": _script_tags(python)},
+        "tfjs.html": {"@SCRIPTS@": _script_tags(tfjs)},
+        "pyodide-plain.html": {},
+        "tm.html": {"@MODEL_DIR@": config["model"]["dir"]},
+    }
+    bench_config = config
+    for name, repl in sub.items():
+        text = (PAGES / name).read_text(encoding="utf-8")
+        repl = {"@CONFIG@": json.dumps(bench_config).replace("</", "<\\/"), **repl}
+        for k, v in repl.items():
+            text = text.replace(k, v)
+        (dist / f"bench-{name}").write_text(text, encoding="utf-8")
+    (out / "pyodide").mkdir()
+    for path, data in vendor.runtime()["pyodide"].items():
+        (out / "pyodide" / Path(path).name).write_bytes(data)
+    (out / "tm").mkdir()
+    for name, src in TM_FILES.items():
+        if not src.is_file():
+            raise RuntimeError(f"{src} is missing: run `npm ci` in bench/ (Teachable Machine's sample page)")
+        shutil.copyfile(src, out / "tm" / name)
+    return dist, config
+
+
+@contextmanager
+def server(dist: Path) -> Iterator[str]:
+    from teachkit.site.serve import make_server
+
+    httpd = make_server(dist, port=0)
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def photos(n: int) -> list[str]:
+    """n trashnet photos (all classes in turn), base64: what a pupil uploads."""
+    classes = sorted(p for p in TRASHNET.iterdir() if p.is_dir())
+    lists = [sorted(c.glob("*.jpg")) for c in classes]
+    chosen = [lists[i % len(lists)][i // len(lists)] for i in range(n)]
+    return [base64.b64encode(p.read_bytes()).decode("ascii") for p in chosen]
+
+
+# -- one run -------------------------------------------------------------------------------------
+class Browser:
+    def __init__(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        self._pw = sync_playwright().start()
+        self.path = chromium_path()
+
+    def launch(self) -> Any:
+        kw: dict[str, Any] = {"args": ARGS}
+        if self.path:
+            kw["executable_path"] = self.path
+        return self._pw.chromium.launch(**kw)
+
+    def close(self) -> None:
+        self._pw.stop()
+
+
+def run_page(
+    br: Browser,
+    url: str,
+    site: bool,
+    uploads: list[str] | None = None,
+    camera_s: float = 0,
+    memory: tuple[int, int] | None = None,
+) -> dict[str, Any]:
+    """One fresh browser on ``url``: ready time, then optionally uploads, webcam and memory."""
+    browser = br.launch()
+    out: dict[str, Any] = {}
+    try:
+        ctx = browser.new_context(viewport={"width": 1000, "height": 800})
+        page = ctx.new_page()
+        console: list[str] = []
+        page.on("console", lambda m: console.append(m.text))
+        page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+        if site:
+            page.add_init_script(SITE_HOOK)
+        page.goto(url, wait_until="commit")
+        try:
+            page.wait_for_function("() => globalThis.__benchReady != null || globalThis.__benchError != null",
+                                   timeout=READY_TIMEOUT_MS, polling=50)
+        except Exception as e:  # a page that never gets ready is a result, not a crash
+            out["error"] = f"not ready after {READY_TIMEOUT_MS / 1000:.0f} s ({type(e).__name__})"
+            out["console"] = console[-5:]
+            return out
+        got = page.evaluate("() => ({ready: globalThis.__benchReady, error: globalThis.__benchError})")
+        if got["error"]:
+            out["error"] = got["error"]
+            return out
+        out["ready_ms"] = got["ready"]
+        out["console"] = [c for c in console if c.startswith("teachkit:")]
+        if site:
+            out["backend"] = page.evaluate("() => teachkit.backend")
+        if uploads:
+            page.evaluate(HARNESS, uploads)
+            times = page.evaluate(
+                "async () => { const t = []; for (const f of __benchFiles) t.push(await __benchUpload(f)); return t; }"
+            )
+            out["first_ms"] = times[0]
+            out["steady_ms"] = times[1:]
+        if camera_s:
+            out["camera_fps"] = camera(page, site, camera_s)
+        if memory:
+            out["memory"] = measure_memory(page, ctx, site, *memory)
+    finally:
+        browser.close()
+    return out
+
+
+def camera(page: Any, site: bool, seconds: float) -> list[float]:
+    """Predictions per second of the webcam loop (fake capture device), per one-second window."""
+    if site:
+        page.click("#camera-start")
+        page.wait_for_function("() => Number(document.getElementById('live').dataset.frames || 0) >= 1",
+                               timeout=60_000)
+        stamps = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            stamps.append(page.evaluate(
+                "() => [performance.now(), Number(document.getElementById('live').dataset.frames || 0)]"))
+            time.sleep(1.0)
+        stamps.append(page.evaluate(
+            "() => [performance.now(), Number(document.getElementById('live').dataset.frames || 0)]"))
+        page.click("#camera-stop")
+        return [(b[1] - a[1]) / ((b[0] - a[0]) / 1000) for a, b in zip(stamps, stamps[1:])]
+    stamps = page.evaluate(f"async () => await benchCamera({seconds})")
+    if len(stamps) < 2:
+        return [0.0]
+    t0 = stamps[0]
+    windows: dict[int, int] = {}
+    for s in stamps[1:]:
+        windows[int((s - t0) // 1000)] = windows.get(int((s - t0) // 1000), 0) + 1
+    full = [windows.get(i, 0) for i in range(int((stamps[-1] - t0) // 1000))]
+    return [float(v) for v in full] or [len(stamps) / ((stamps[-1] - t0) / 1000)]
+
+
+MEMORY_JS = """
+async () => {
+  const m = tf.memory();
+  const out = {tensors: m.numTensors, tfBytes: m.numBytes};
+  const py = globalThis.teachkitPyodide;
+  if (py) {
+    try { out.pyObjects = py.runPython("import gc; gc.collect(); len(gc.get_objects())"); } catch (e) {}
+    try { out.wasmHeap = py._module.HEAPU8.length; } catch (e) {}
+  }
+  return out;
+}
+"""
+
+
+def measure_memory(page: Any, ctx: Any, site: bool, first: int, total: int) -> dict[str, Any]:
+    """tf.memory(), the JS heap (after a forced GC) and Pyodide's heap: after warm-up, after
+    ``first`` predictions and after ``total``."""
+    cdp = ctx.new_cdp_session(page)
+    page.evaluate(
+        """async () => {
+          const canvas = await benchPageCanvas();
+          globalThis.__benchCanvas = canvas;
+        }""".replace("benchPageCanvas()", "(async () => { const f = __benchFiles[0]; "
+                     "const b = await createImageBitmap(f); const c = document.createElement('canvas'); "
+                     "c.width = b.width; c.height = b.height; c.getContext('2d').drawImage(b, 0, 0); return c; })()")
+    )
+    classify = "teachkit.classify(__benchCanvas)" if site else "benchClassify(__benchCanvas)"
+
+    def snap() -> dict[str, Any]:
+        cdp.send("HeapProfiler.collectGarbage")
+        s = page.evaluate(MEMORY_JS)
+        s["jsHeap"] = cdp.send("Runtime.getHeapUsage")["usedSize"]
+        return s
+
+    snaps = {"warm": snap()}
+    done = 0
+    for mark in (first, total):
+        page.evaluate(f"async () => {{ for (let i = 0; i < {mark - done}; i++) await {classify}; }}")
+        done = mark
+        snaps[str(mark)] = snap()
+    return snaps
+
+
+# -- size ----------------------------------------------------------------------------------------
+def sizes(dist: Path, res: Results) -> None:
+    """dist/ on disk and gzip-compressed (as a server with gzip sends it), per part."""
+    parts: dict[str, list[int]] = {}
+    for p in sorted(dist.rglob("*")):
+        if not p.is_file() or p.relative_to(dist).parts[0] == "bench" or p.name.startswith("bench-"):
+            continue
+        rel = p.relative_to(dist).as_posix()
+        part = ("pyodide" if rel.startswith("runtime/pyodide/") else "tfjs" if rel.startswith("runtime/tfjs/")
+                else "model" if rel.startswith("model-") else "app")
+        data = p.read_bytes()
+        t = parts.setdefault(part, [0, 0])
+        t[0] += len(data)
+        t[1] += len(gzip.compress(data, compresslevel=6))
+    for part, (disk, gz) in parts.items():
+        res.add(f"size.{part}.disk", "MB", disk / 1e6)
+        res.add(f"size.{part}.gzip", "MB", gz / 1e6)
+    res.add("size.total.disk", "MB", sum(v[0] for v in parts.values()) / 1e6, note="dist/ on disk (the USB case)")
+    res.add("size.total.gzip", "MB", sum(v[1] for v in parts.values()) / 1e6, note="transferred, gzip level 6")
+
+
+# -- the whole part ------------------------------------------------------------------------------
+def _stage_times(console: list[str]) -> dict[str, float]:
+    """The site's own loading-screen log: seconds since the loader started, per stage."""
+    out = {}
+    for line in console:
+        m = re.match(r"teachkit: ([\d.]+) s: (.*)", line)
+        if m:
+            out.setdefault(m.group(2).split("…")[0].strip(), float(m.group(1)))
+    return out
+
+
+def run(res: Results, quick: bool, log: Any = print) -> None:
+    runs = 3 if quick else 5
+    n_photos = 20 if quick else 50
+    camera_s = 5 if quick else 20
+    mem = (100, 400) if quick else (100, 1000)
+    res.info["site_model"] = str(BASE_EXPORT)
+    uploads = photos(n_photos + 1)  # the first is the first prediction, then n_photos steady
+    with tempfile.TemporaryDirectory(prefix="teachkit-bench-site-") as tmp:
+        dist, config = prepare(Path(tmp))
+        sizes(dist, res)
+        br = Browser()
+        try:
+            with server(dist) as base:
+                modes = {"hosted": base, "file": dist.as_uri() + "/"}
+                plan: list[tuple[str, str, str, str | None]] = []  # (key, page, mode, backend)
+                for mode in modes:
+                    if mode == "hosted":
+                        plan.append(("pyodide-plain", "bench-pyodide-plain.html", mode, None))
+                    plan.append(("pyodide", "bench-pyodide.html", mode, None))
+                    plan.append(("tm", "bench-tm.html", mode, None))
+                    for b in BACKENDS if not quick else ("wasm", "webgl"):
+                        plan.append(("tfjs", "bench-tfjs.html", mode, b))
+                        plan.append(("site", "index.html", mode, b))
+                for key, rel, mode, backend in plan:
+                    name = f"{key}.{mode}" + (f".{backend}" if backend else "")
+                    url = modes[mode] + rel + (f"?backend={backend}" if backend else "")
+                    has_model = key in ("tfjs", "tm", "site")
+                    stages: list[dict[str, float]] = []
+                    for i in range(runs):
+                        last = i == runs - 1
+                        # uploads, webcam and memory once per configuration, in its last run
+                        want_uploads = has_model and last and (mode == "hosted" or backend == "wasm" or key == "tm")
+                        n_up = uploads if backend != "cpu" else uploads[: min(len(uploads), 11)]
+                        cam = camera_s if last and key in ("site", "tfjs") and mode == "hosted" else 0
+                        memory = mem if last and key in ("site", "tfjs") and mode == "hosted" and backend == "wasm" else None
+                        t = time.monotonic()
+                        r = run_page(br, url, site=key == "site", uploads=n_up if want_uploads else None,
+                                     camera_s=cam, memory=memory)
+                        log(f"  {name} run {i + 1}/{runs}: "
+                            + (f"ready {r['ready_ms'] / 1000:.2f} s" if "ready_ms" in r else f"FAILS: {r.get('error')}")
+                            + f" ({time.monotonic() - t:.0f} s wall)")
+                        if "error" in r:
+                            res.fail(f"{name}.ready", "s", r["error"][:90])
+                            break
+                        res.add(f"{name}.ready", "s", r["ready_ms"] / 1000)
+                        if r.get("backend"):
+                            res.info[f"{name}.backend"] = r["backend"]
+                        stages.append(_stage_times(r.get("console", [])))
+                        if "first_ms" in r:
+                            res.add(f"{name}.first", "ms", r["first_ms"], note="first prediction after ready (1 run)")
+                            res.add(f"{name}.steady", "ms", r["steady_ms"],
+                                    note=f"upload to bars, {len(r['steady_ms'])} photos")
+                        if "camera_fps" in r:
+                            res.add(f"{name}.webcam", "frames/s", r["camera_fps"], lower_is_better=False,
+                                    note=f"{camera_s} s, fake camera, per 1 s window")
+                        if "memory" in r:
+                            res.info[f"{name}.memory"] = r["memory"]
+                            m = r["memory"]
+                            a, b = str(mem[0]), str(mem[1])
+                            res.add(f"{name}.mem.jsheap.warm", "MB", m["warm"]["jsHeap"] / 1e6)
+                            res.add(f"{name}.mem.jsheap.{a}", "MB", m[a]["jsHeap"] / 1e6)
+                            res.add(f"{name}.mem.jsheap.{b}", "MB", m[b]["jsHeap"] / 1e6)
+                            res.add(f"{name}.mem.tensors.{a}", "tensors", m[a]["tensors"])
+                            res.add(f"{name}.mem.tensors.{b}", "tensors", m[b]["tensors"])
+                            if "wasmHeap" in m[a]:
+                                res.add(f"{name}.mem.pyheap.{a}", "MB", m[a]["wasmHeap"] / 1e6)
+                                res.add(f"{name}.mem.pyheap.{b}", "MB", m[b]["wasmHeap"] / 1e6)
+                            if "pyObjects" in m[a]:
+                                res.add(f"{name}.mem.pyobjects.{a}", "objects", m[a]["pyObjects"])
+                                res.add(f"{name}.mem.pyobjects.{b}", "objects", m[b]["pyObjects"])
+                    if key == "site" and stages:
+                        res.info[f"{name}.stages_s"] = {
+                            k: round(statistics.median([s[k] for s in stages if k in s]), 3)
+                            for k in stages[0]
+                        }
+        finally:
+            br.close()
+    res.info["memory_marks"] = list(mem)
+
+
+def targets(res: Results) -> None:
+    m = res.median
+    for mode, bare in (("hosted", "pyodide-plain.hosted"), ("file", "pyodide.file")):
+        r = res.ratio(f"ready site/bare-pyodide {mode} wasm", f"site.{mode}.wasm.ready", f"{bare}.ready")
+        res.target(f"Ready {mode} (wasm) <= 1.3x bare loadPyodide", r, 1.3, "x")
+    res.ratio("ready bare-pyodide registry/plain hosted", "pyodide.hosted.ready", "pyodide-plain.hosted.ready")
+    for b in BACKENDS:
+        for mode in ("hosted", "file"):
+            if m(f"site.{mode}.{b}.steady") is not None:
+                r = res.ratio(f"steady site/tfjs {mode} {b}", f"site.{mode}.{b}.steady", f"tfjs.{mode}.{b}.steady")
+                if b == "wasm":
+                    res.target(f"Steady latency {mode} (wasm) <= 1.15x TF.js alone", r, 1.15, "x")
+        res.ratio(f"ready site/tfjs hosted {b}", f"site.hosted.{b}.ready", f"tfjs.hosted.{b}.ready")
+    res.ratio("steady tm/site hosted (tm webgl, site wasm)", "tm.hosted.steady", "site.hosted.wasm.steady")
+    res.target("Webcam (wasm, hosted) >= 30 frames/s", m("site.hosted.wasm.webcam"), 30, "frames/s", at_most=False)
+    for mode in ("hosted", "file"):
+        for b in ("wasm", "webgl"):
+            r = res.ratio(f"ready site {b}/tm {mode}", f"site.{mode}.{b}.ready", f"tm.{mode}.ready")
+            tm_fails = m(f"tm.{mode}.ready") is None and m(f"site.{mode}.{b}.ready") is not None
+            res.target(f"Ready {mode} ({b}) faster than Teachable Machine's page (ratio < 1)",
+                       0.0 if tm_fails else r, 1.0, "x (0 = TM's page cannot load)")
+    res.target("dist/ on disk <= 12 MB", m("size.total.disk"), 12, "MB")
+    res.target("dist/ gzip-compressed <= 9 MB", m("size.total.gzip"), 9, "MB")
+    marks = res.info.get("memory_marks", [100, 1000])
+    a, b = marks
+    for what, unit, limit in (("jsheap", "MB", 2.0), ("tensors", "tensors", 0), ("pyheap", "MB", 0.0)):
+        x, y = m(f"site.hosted.wasm.mem.{what}.{a}"), m(f"site.hosted.wasm.mem.{what}.{b}")
+        res.target(f"Memory flat {a}->{b} predictions: {what} growth", None if x is None else y - x,
+                   limit, unit)
+
+
+if __name__ == "__main__":
+    from common import table
+
+    r = Results()
+    run(r, "--quick" in sys.argv)
+    targets(r)
+    print(table(r))
+    print(json.dumps(r.info, indent=1))
