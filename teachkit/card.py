@@ -231,8 +231,10 @@ def _thumbnails(s: dict, folder: Path, prefix: str) -> tuple[dict[str, str], str
     missing = 0
     folder.mkdir(parents=True, exist_ok=True)
     for i, rel in enumerate(paths):
-        path = root / rel if (root / rel).is_file() else Path(rel)  # older metrics.json: paths as given
+        path = _find(root, rel)
         try:
+            if path is None:
+                raise ValueError("not found")
             img = photos.decode(path)
         except (ValueError, OSError):
             missing += 1
@@ -243,6 +245,15 @@ def _thumbnails(s: dict, folder: Path, prefix: str) -> tuple[dict[str, str], str
         urls[rel] = f"{prefix}/{name}"
     note = f"{missing} of the photos could not be found or read any more, so they are not shown." if missing else None
     return urls, note
+
+
+def _find(root: Path, rel: str) -> Path | None:
+    """A photo of the card: under the photos folder; else as written (a path relative to where
+    the build ran); else by its class folder and file name under the photos folder."""
+    for candidate in (root / rel, Path(rel), root.joinpath(*Path(rel).parts[-2:])):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def _level(count: int, total: int) -> int:

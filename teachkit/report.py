@@ -124,6 +124,9 @@ class Report:
                 f"{_spread(c.get('brightness_spread')):>10}  {_spread(c.get('warmth_spread')):>6}  "
                 f"{_spread(c.get('background_spread')):>10}\n"
             )
+        total = sum(c["usable"] for c in self.classes.values())
+        bad = sum(c["unreadable"] for c in self.classes.values())
+        out.write(f"  {'all':<{w}}  {total:>6}  {bad:>8}\n")
         out.write(
             "  (the last three columns: how much the photos of a class vary in brightness, colour cast of "
             "the light, and background)\n\n"
