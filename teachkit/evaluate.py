@@ -44,6 +44,19 @@ def match_labels(folders: list[str], labels: list[str]) -> tuple[dict[str, str],
     return matched, unmatched
 
 
+def _trained_on(model: Path, root: Path) -> bool:
+    """Whether a Teachkit model was trained on photos from this folder (its metrics.json says
+    where its photos were): most of them were then learned from, and the score flatters it."""
+    try:
+        built_from = json.loads((model / "metrics.json").read_text(encoding="utf-8")).get("photos_root")
+    except (OSError, ValueError, AttributeError):
+        return False
+    if not built_from:
+        return False
+    built = Path(built_from).resolve()
+    return built == root or built in root.parents or root in built.parents
+
+
 def evaluate(model: Path, photos_dir: Path, predictor: Any = None) -> dict[str, Any]:
     """Predict every photo of ``photos_dir`` with the model; the metrics.json-shaped record of it
     (labels, predictions with paths relative to the folder, the model's "not sure" rule) plus
@@ -82,6 +95,7 @@ def evaluate(model: Path, photos_dir: Path, predictor: Any = None) -> dict[str, 
     return {
         "labels": labels,
         "evaluated_on": "test-dir",
+        "trained_on_this_folder": _trained_on(Path(model), root),
         "model": str(model),
         "photos_root": str(root),
         "predictions": predictions,
@@ -98,6 +112,11 @@ def run_evaluate(model: Path, photos_dir: Path, json_path: Path | None, out: Tex
     record = evaluate(Path(model), Path(photos_dir))
     summary = card.summary(record)
     card.print_card(summary, out, title=f"Model {model} on the photos of {photos_dir}")
+    if record["trained_on_this_folder"]:
+        out.write(
+            "\n  WARNING: the model was trained on photos from this folder. It has learned most of them, so this "
+            "score is far too good. Evaluate on photos it never saw (its model card shows the honest held-out score)."
+        )
     for folder, n in record["unmatched"].items():
         out.write(f"\n  Left out: the {n} photo(s) in '{folder}': the model has no class of that name.")
     if record["skipped"]:

@@ -126,3 +126,11 @@ def test_wilson_known_values() -> None:
     assert hi == pytest.approx(1.0) and lo == pytest.approx(0.7225, abs=1e-4)
     lo, hi = card.wilson(81, 100)
     assert (lo, hi) == (pytest.approx(0.7222, abs=1e-4), pytest.approx(0.8749, abs=1e-4))
+
+
+def test_evaluate_warns_on_the_training_folder(trained_trashnet: Path, trashnet: Path, tmp_path: Path) -> None:
+    from teachkit import evaluate
+
+    assert evaluate._trained_on(trained_trashnet, trashnet.resolve())
+    assert evaluate._trained_on(trained_trashnet, (trashnet / "glass").resolve())  # a part of it
+    assert not evaluate._trained_on(trained_trashnet, tmp_path)
