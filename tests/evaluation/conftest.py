@@ -63,8 +63,8 @@ def draw_photo(
         d.line([(cx - r, cy + r), (cx + r, cy - r)], fill=colour, width=max(4, r // 5))
     img = img.filter(ImageFilter.GaussianBlur(0.8))
     brightness, warmth = light or (None, None)
-    brightness = rng.uniform(0.45, 1.3) if brightness is None else brightness
-    warmth = rng.uniform(-0.35, 0.35) if warmth is None else warmth
+    brightness = rng.uniform(0.6, 1.2) if brightness is None else brightness
+    warmth = rng.uniform(-0.15, 0.15) if warmth is None else warmth
     gains = (brightness * (1 + warmth), brightness, brightness * (1 - warmth))
     channels = [ch.point(lambda v, g=g: min(255, int(v * g))) for ch, g in zip(img.split(), gains, strict=True)]
     return Image.merge("RGB", channels)

@@ -76,7 +76,7 @@ def test_one_lighting_and_background_for_one_class(make_photos) -> None:
 
 
 def test_one_background_under_brighter_and_dimmer_light(make_photos) -> None:
-    # brightness factors 0.45 to 1.3 (as phone exposure varies), one colour of light
+    # brightness factors 0.6 to 1.2 (as phone exposure varies), one colour of light
     rep = _report(make_photos(CLEAN, background={"leaf": (0.55, 0.4, 0.7)}, light={"leaf": (None, 0.05)}))
     assert {(f.code, f.label) for f in rep.warnings + rep.errors} == {("one_background", "leaf")}
 
