@@ -106,7 +106,8 @@ def trained_model(trashnet: Path, base_export: Path, tmp_path_factory: pytest.Te
         recipe=Recipe(augment=False, epochs=5, seed=0),
         out=io.StringIO(),
     )
-    return train(opts)
+    result = train(opts)
+    return Path(getattr(result, "model_dir", result))
 
 
 @pytest.fixture(scope="session")
@@ -265,7 +266,10 @@ def tools() -> Any:
 
 @pytest.fixture(scope="session")
 def hosted(browser: Any, animals_server: StaticServer) -> Iterator[Site]:
-    """The animals site opened once from the static server's sub-path, shared by the UI tests."""
-    site = open_site(browser, animals_server.url + "index.html", inside=animals_server.url)
+    """The animals site opened once from the static server's sub-path, shared by the UI tests.
+
+    On the wasm backend: WebGL in headless Chromium is SwiftShader (software), ten times slower;
+    WebGL has its own test (test_site_offline.py)."""
+    site = open_site(browser, animals_server.url + "index.html?backend=wasm", inside=animals_server.url)
     yield site
     site.close()

@@ -26,15 +26,10 @@ def test_file_url_with_every_outside_request_blocked(browser, tools, animals_sit
         site.close()
 
 
-def test_webgl_by_default(hosted, tools, tm_exports: Path) -> None:
-    """The shared hosted page asked for no backend: WebGL (SwiftShader in headless Chromium)."""
-    assert hosted.page.evaluate("teachkit.backend") == "webgl"
-    check_four(hosted, tools, tm_exports)
-
-
 @pytest.mark.parametrize("backend", ["webgl", "cpu"])
 def test_each_backend_forced(browser, tools, animals_server, tm_exports: Path, backend: str) -> None:
-    """(wasm is forced in the next test, on a host that gets its MIME type wrong.)"""
+    """(wasm is forced in the next test, on a host that gets its MIME type wrong, and on the shared
+    page of test_site_browser.py.)"""
     site = tools.open_site(browser, animals_server.url + f"index.html?backend={backend}", inside=animals_server.url)
     try:
         assert site.page.evaluate("teachkit.backend") == backend
