@@ -1,0 +1,105 @@
+"""The webcam through Chromium's fake capture device, fed a video made of fixture photos; and a
+camera the browser refuses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+WIDTH, HEIGHT, FPS = 320, 240, 10
+CLASS = "elephants"
+
+
+def write_y4m(photos: list[Path], out: Path, frames_each: int = 5) -> Path:
+    """A raw YUV4MPEG2 video (what Chromium's fake camera plays, looping): each photo centred on a
+    grey 320x240 frame for ``frames_each`` frames."""
+    with open(out, "wb") as f:
+        f.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
+        for path in photos:
+            frame = Image.new("RGB", (WIDTH, HEIGHT), (128, 128, 128))
+            img = Image.open(path).convert("RGB").resize((HEIGHT, HEIGHT))
+            frame.paste(img, ((WIDTH - HEIGHT) // 2, 0))
+            ycc = np.asarray(frame.convert("YCbCr"), dtype=np.uint8)
+            y = ycc[:, :, 0]
+            cb = ycc[:, :, 1].reshape(HEIGHT // 2, 2, WIDTH // 2, 2).mean(axis=(1, 3)).round().astype(np.uint8)
+            cr = ycc[:, :, 2].reshape(HEIGHT // 2, 2, WIDTH // 2, 2).mean(axis=(1, 3)).round().astype(np.uint8)
+            for _ in range(frames_each):
+                f.write(b"FRAME\n" + y.tobytes() + cb.tobytes() + cr.tobytes())
+    return out
+
+
+@pytest.fixture(scope="module")
+def camera_browser(playwright_api: Any, tools: Any, tm_exports: Path, tmp_path_factory: pytest.TempPathFactory):
+    photos = sorted((tm_exports / "animals-4class" / "samples" / CLASS).glob("*.jpg"))[:6]
+    video = write_y4m(photos, tmp_path_factory.mktemp("camera") / "elephants.y4m")
+    b = tools.launch(
+        playwright_api, ["--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"]
+    )
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def camera_site(camera_browser: Any, tools: Any, animals_server: Any) -> Iterator[Any]:
+    site = tools.open_site(
+        camera_browser,
+        animals_server.url + "index.html?backend=wasm",
+        inside=animals_server.url,
+        permissions=["camera"],
+    )
+    yield site
+    site.close()
+
+
+def test_webcam_shows_the_right_class_then_releases_the_camera(camera_site: Any) -> None:
+    page = camera_site.page
+    tensors = page.evaluate("tf.memory().numTensors")
+    page.click("#camera-start")
+    page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const live = document.getElementById('live');
+            const t = setTimeout(() => reject(new Error('no frames: ' + document.getElementById('messages').textContent)), 60000);
+            const check = () => (Number(live.dataset.frames || 0) >= 30 ? (clearTimeout(t), resolve()) : setTimeout(check, 100));
+            check();
+        })"""
+    )
+    assert page.inner_text("#live-verdict") == CLASS
+    assert page.eval_on_selector_all("#live-bars .bar-row", "els => els.length") == 4
+    # the preview is mirrored for the pupil; the model sees the frame as taken
+    assert page.evaluate("getComputedStyle(document.getElementById('camera-video')).transform") != "none"
+    assert page.evaluate("document.body.classList.contains('camera-on')")
+    page.click("#camera-stop")
+    released = page.evaluate(
+        """async () => {
+            await new Promise((r) => setTimeout(r, 300));
+            return document.getElementById('camera-video').srcObject === null
+                && !document.body.classList.contains('camera-on');
+        }"""
+    )
+    assert released
+    frames = int(page.get_attribute("#live", "data-frames"))
+    page.wait_for_timeout(500)
+    assert int(page.get_attribute("#live", "data-frames")) == frames, "predictions went on after stop"
+    assert page.evaluate("tf.memory().numTensors") == tensors
+    assert camera_site.outside == []
+
+
+def test_camera_refused(camera_browser: Any, tools: Any, animals_server: Any, tm_exports: Path) -> None:
+    site = tools.open_site(camera_browser, animals_server.url + "index.html?backend=wasm", inside=animals_server.url)
+    try:
+        site.page.click("#camera-start")
+        site.page.wait_for_selector("#messages .message.error", timeout=30_000)
+        assert "camera was refused" in site.page.inner_text("#messages")
+        assert not site.page.evaluate("document.body.classList.contains('camera-on')")
+        # the page goes on
+        label, path = tools.samples(tm_exports / "animals-4class", per_class=1)[0]
+        assert site.classify_file(path)["label"] == label
+    finally:
+        site.close()
