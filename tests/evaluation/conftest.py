@@ -74,6 +74,12 @@ MakePhotos = Callable[..., Path]
 
 
 @pytest.fixture
+def draw() -> Callable[..., Image.Image]:
+    """``draw_photo`` for tests that build a class photo by photo."""
+    return draw_photo
+
+
+@pytest.fixture
 def make_photos(tmp_path: Path) -> MakePhotos:
     """``make_photos({"apple": 24, "leaf": 24}, seed=0, **per_class_options)`` writes a folder of
     JPEGs, one sub-folder per class, and returns it. Per-class options (dicts by label):
