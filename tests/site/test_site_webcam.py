@@ -65,8 +65,12 @@ def test_webcam_shows_the_right_class_then_releases_the_camera(camera_site: Any)
     page.evaluate(
         """() => new Promise((resolve, reject) => {
             const live = document.getElementById('live');
-            const t = setTimeout(() => reject(new Error('no frames: ' + document.getElementById('messages').textContent)), 60000);
-            const check = () => (Number(live.dataset.frames || 0) >= 30 ? (clearTimeout(t), resolve()) : setTimeout(check, 100));
+            const messages = document.getElementById('messages');
+            const t = setTimeout(() => reject(new Error('no frames: ' + messages.textContent)), 60000);
+            const check = () => {
+                if (Number(live.dataset.frames || 0) >= 30) { clearTimeout(t); resolve(); }
+                else setTimeout(check, 100);
+            };
             check();
         })"""
     )
