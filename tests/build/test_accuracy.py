@@ -1,0 +1,28 @@
+"""The default recipe on real photos: trashnet-subset, 887 photos of 6 classes, held out as
+Teachable Machine does (ceil(15%) of each class). bench/recipes.py prints the comparison with
+Teachable Machine's recipe over 5 seeds; this test guards the floor of the default recipe."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from teachkit.train import TrainOptions, train
+
+pytestmark = pytest.mark.slow
+
+#: Teachable Machine's recipe reaches about 80% here (FIELD_NOTES); ours measured 80.9-86.8%.
+FLOOR = 0.78
+
+
+def test_default_recipe_on_trashnet(trashnet: Path, base_export: Path, tmp_path: Path) -> None:
+    out = io.StringIO()
+    result = train(TrainOptions(photos=trashnet, models_dir=tmp_path, base_from=base_export, out=out))
+    m = json.loads((result.model_dir / "metrics.json").read_text())
+    assert m["n_heldout"] == 136 and m["evaluated_on"] == "held-out"
+    assert m["recipe"]["augment"] is True
+    assert m["accuracy"] >= FLOOR, out.getvalue()
+    assert f"{m['accuracy']:.1%} on 136 photos it never trained on" in out.getvalue()
