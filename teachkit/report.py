@@ -66,8 +66,9 @@ class Finding:
     title: str  # one line
     explanation: str  # what it means for the model and what to do, in plain words
     files: list[Path] = field(default_factory=list)
-    label: str | None = None
+    label: str | None = None  # the class it is about, when it is about one
     groups: list[list[Path]] = field(default_factory=list)  # duplicates: the files that belong together
+    labels: list[str] = field(default_factory=list)  # the classes it is about, when about several
 
     def to_json(self, root: Path) -> dict:
         return {
@@ -76,6 +77,7 @@ class Finding:
             "title": self.title,
             "explanation": self.explanation,
             "label": self.label,
+            "labels": self.labels or ([self.label] if self.label else []),
             "files": [_rel(p, root) for p in self.files],
             "groups": [[_rel(p, root) for p in g] for g in self.groups],
         }
@@ -435,7 +437,15 @@ def _shapes(report: Report, infos: Sequence[dataset.PhotoInfo]) -> None:
         )
 
 
+def _names(labels: Sequence[str]) -> str:
+    quoted = [f"'{label}'" for label in labels]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
 def _variety(report: Report, by_label: dict[str, list[dataset.PhotoInfo]]) -> None:
+    """One finding for all the classes with one lighting, one for those with one background."""
+    one_light: dict[str, str] = {}
+    one_background: dict[str, str] = {}
     for label, infos in by_label.items():
         stats = report.classes[label]
         if len(infos) < MIN_PHOTOS_ERROR:
@@ -452,33 +462,43 @@ def _variety(report: Report, by_label: dict[str, list[dataset.PhotoInfo]]) -> No
             background_spread_balanced=round(bg_balanced, 4),
         )
         if b_spread < LIGHT_BRIGHTNESS_SPREAD and w_spread < LIGHT_WARMTH_SPREAD:
-            report.findings.append(
-                Finding(
-                    WARNING,
-                    "one_lighting",
-                    f"The photos of '{label}' all have the same lighting",
-                    f"Measured: their brightness varies by only {b_spread:.3f} and the colour of the light by only "
-                    f"{w_spread:.3f} (a class is flagged under {LIGHT_BRIGHTNESS_SPREAD} and "
-                    f"{LIGHT_WARMTH_SPREAD}). The model may learn the light instead of the object, and fail under "
-                    f"other light. Photograph '{label}' in the conditions where the model will be used: other "
-                    "rooms, daylight and lamps, morning and evening.",
-                    label=label,
-                )
-            )
+            one_light[label] = f"'{label}' {b_spread:.3f} and {w_spread:.3f}"
         if bg_spread < BACKGROUND_SPREAD and bg_balanced < BACKGROUND_SPREAD_BALANCED:
-            report.findings.append(
-                Finding(
-                    WARNING,
-                    "one_background",
-                    f"The photos of '{label}' all have the same background",
-                    f"Measured: the colours around the edges of its photos differ from the typical ones by only "
-                    f"{bg_spread:.3f}, and by {bg_balanced:.4f} once the colour of the light is evened out (flagged "
-                    f"under {BACKGROUND_SPREAD} and {BACKGROUND_SPREAD_BALANCED}; photos taken in varied places "
-                    "measure more). The model may learn the background instead of the object, and be lost on "
-                    f"another. Photograph '{label}' on the backgrounds where the model will be used.",
-                    label=label,
-                )
+            one_background[label] = f"'{label}' {bg_spread:.3f} and {bg_balanced:.4f}"
+    if one_light:
+        labels = list(one_light)
+        report.findings.append(
+            Finding(
+                WARNING,
+                "one_lighting",
+                f"The photos of {_names(labels)} were all taken in the same light"
+                + (" (each class in its own)" if len(labels) > 1 else ""),
+                f"Measured, how much the brightness and the colour of the light vary between the photos: "
+                f"{'; '.join(one_light.values())} (flagged under {LIGHT_BRIGHTNESS_SPREAD} and "
+                f"{LIGHT_WARMTH_SPREAD}). The model may learn the light instead of the object, and fail under "
+                "other light. Photograph them in the conditions where the model will be used: other rooms, "
+                "daylight and lamps, morning and evening.",
+                label=labels[0] if len(labels) == 1 else None,
+                labels=labels,
             )
+        )
+    if one_background:
+        labels = list(one_background)
+        report.findings.append(
+            Finding(
+                WARNING,
+                "one_background",
+                f"The photos of {_names(labels)} each show one background",
+                f"Measured, how much the colours around the edges of the photos differ from the class's typical ones, "
+                f"with brightness left out and with the colour of the light evened out too: "
+                f"{'; '.join(one_background.values())} (flagged under {BACKGROUND_SPREAD} and "
+                f"{BACKGROUND_SPREAD_BALANCED}; photos taken in varied places measure more). The model may learn "
+                "the background instead of the object, and be lost on another one. Photograph them on the "
+                "backgrounds where the model will be used.",
+                label=labels[0] if len(labels) == 1 else None,
+                labels=labels,
+            )
+        )
 
 
 def check(found: photos.PhotoFolder, infos: list[dataset.PhotoInfo], unreadable: list[photos.Skipped]) -> Report:
