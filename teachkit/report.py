@@ -141,6 +141,9 @@ class Report:
             "  (the last columns: how much the photos of a class vary in brightness, in the colour of the light, "
             "and in background, also with the light's colour evened out)\n\n"
         )
+        low, high = ADVICE_RANGE
+        if any(c["usable"] < low for c in self.classes.values()):
+            out.write(f"  Advice: {low} to {high} photos per class give a steadier model and a score to trust.\n\n")
         if not self.findings:
             out.write("  No problems found.\n")
         mark = {ERROR: "ERROR  ", WARNING: "WARNING", INFO: "info   "}
