@@ -159,3 +159,20 @@ def test_evaluate_gives_the_accuracy_the_page_gives(edible: Path, predictor, tmp
 
 def record_labels(export: Path) -> list[str]:
     return [d.name for d in sorted((export / "samples").iterdir()) if d.is_dir()]
+
+
+def test_the_card_of_an_evaluation_renders(record: dict, tmp_path: Path) -> None:
+    """No training record, no tuned rule: the card still renders, with every photo's thumbnail."""
+    import jinja2
+
+    ctx = card.context(card.summary(record), tmp_path)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parents[2] / "site_src" / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    html = env.get_template("model_card.html").render(card=ctx)
+    assert "photos from a separate test folder" in html
+    assert "nothing was chosen with them" in html
+    assert html.count("<img ") == len(record["predictions"])
+    assert len(list((tmp_path / "card" / "thumbs").iterdir())) == len(record["predictions"])
