@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import statistics
 import sys
+import textwrap
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -189,8 +190,6 @@ def _spread(x: float | None, digits: int = 3) -> str:
 
 
 def _indent(text: str, n: int, width: int = 100) -> str:
-    import textwrap
-
     return "".join(" " * n + line + "\n" for line in textwrap.wrap(text, width - n))
 
 
