@@ -128,26 +128,32 @@ def fit(
     """Train the head (and optionally fine-tune the base), calibrate it, and choose its rule."""
     x, y = training_rows(features, copies, infos, split.train, labels)
     y_val = np.asarray([labels.index(infos[i].label) for i in split.validation])
-    trained, history = head.train(x, y, features[split.validation], y_val, len(labels), recipe.epochs, recipe.seed)
+    batch = head.BATCH_AUGMENTED if copies else head.BATCH
+    first, history = head.train(
+        x, y, features[split.validation], y_val, len(labels), recipe.epochs, recipe.seed, batch_size=batch
+    )
+    # Honest validation predictions come from the head that never saw the validation photos:
+    # they choose the temperature and the "not sure" rule.
+    val_logits = head.logits(first, features[split.validation])
+    temperature = calibration.fit_temperature(val_logits, y_val)
+    val_probs = calibration.softmax(val_logits, temperature)
+    rule, rows = notsure.choose_rule(val_probs.tolist(), y_val.tolist())
+    # The model itself then learns from every photo that is not held out.
+    x_all, y_all = training_rows(features, copies, infos, split.train + split.validation, labels)
+    trained = head.refit(x_all, y_all, len(labels), history.best_epoch, recipe.seed, batch_size=batch)
     if recipe.fine_tune:
         from teachkit import finetune
 
         base, trained = finetune.run(base, trained, infos, split, labels, recipe.seed)
-        features = features.copy()
-        features[split.validation] = finetune.features(base, [infos[i] for i in split.validation])
-    val_logits = head.logits(trained, features[split.validation])
-    temperature = calibration.fit_temperature(val_logits, y_val)
     if temperature != 1.0:
         head.fold_temperature(trained, temperature)
-    val_probs = calibration.softmax(val_logits, temperature)
-    rule, rows = notsure.choose_rule(val_probs.tolist(), y_val.tolist())
     return Fitted(trained, base, history, temperature, rule, rows, val_probs)
 
 
 def _predictions(infos: Sequence[PhotoInfo], indices: Sequence[int], probs: np.ndarray, root: Path) -> list[dict]:
     rows = []
     for i, p in zip(indices, probs, strict=True):
-        path = infos[i].path
+        path = infos[i].path.resolve()  # the photos folder may have been given as a relative path
         rel = path.relative_to(root) if path.is_relative_to(root) else path
         rows.append({"path": rel.as_posix(), "label": infos[i].label, "probabilities": [round(float(v), 6) for v in p]})
     return rows
