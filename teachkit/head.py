@@ -1,8 +1,11 @@
 """The head: Teachable Machine's small classifier on top of the frozen base's 1280 features.
 
 Dense(100, relu) then Dense(N, softmax, no bias), trained with Adam as Teachable Machine does,
-but reshuffled every epoch, weighted against class imbalance, and stopped early on the validation
-slice (the best epoch's weights are kept).
+but reshuffled every epoch and weighted against class imbalance. Training runs twice: first on
+the training part, stopped early on the validation slice (which also gives the honest validation
+predictions that calibrate the model and tune "not sure"), then a fresh head on training and
+validation photos together for the number of epochs the first run found best, so that no photo
+is wasted (Teachable Machine, too, trains on every photo it does not hold out).
 """
 
 from __future__ import annotations
@@ -19,6 +22,13 @@ from teachkit.progress import enabled
 HIDDEN = 100
 LEARNING_RATE = 0.001
 BATCH = 16
+#: With augmented copies there are seven rows per photo: larger batches keep an epoch short.
+BATCH_AUGMENTED = 32
+#: Early stopping watches validation accuracy, not loss: the loss rises as soon as the head grows
+#: confident, long before it stops getting photos right (measured: stopping on the loss ended
+#: training at epoch 2-5 and cost 3-5 points of held-out accuracy on trashnet-subset).
+MIN_EPOCHS = 10
+PATIENCE = 6
 
 
 @dataclass
@@ -57,19 +67,17 @@ def train(
     n_classes: int,
     epochs: int,
     seed: int,
-    patience: int = 8,
     batch_size: int = BATCH,
 ) -> tuple[Any, History]:
     """Fit a new head; return it with the best validation epoch's weights, and its history."""
     keras = tfenv.keras()
-    keras.utils.set_random_seed(seed)
-    model = build(n_classes)
-    model.compile(
-        optimizer=keras.optimizers.Adam(LEARNING_RATE),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+    model = _compiled(n_classes, seed)
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_accuracy",
+        patience=PATIENCE,
+        start_from_epoch=min(MIN_EPOCHS, epochs),
+        restore_best_weights=True,
     )
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
     fit = model.fit(
         x,
         y,
@@ -88,17 +96,50 @@ def train(
         val_loss=[float(v) for v in h["val_loss"]],
         val_accuracy=[float(v) for v in h["val_accuracy"]],
     )
-    history.best_epoch = int(np.argmin(history.val_loss)) + 1
+    history.best_epoch = int(np.argmax(history.val_accuracy)) + 1
     return model, history
+
+
+def _compiled(n_classes: int, seed: int) -> Any:
+    keras = tfenv.keras()
+    keras.utils.set_random_seed(seed)
+    model = build(n_classes)
+    model.compile(
+        optimizer=keras.optimizers.Adam(LEARNING_RATE),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def refit(x: np.ndarray, y: np.ndarray, n_classes: int, epochs: int, seed: int, batch_size: int = BATCH) -> Any:
+    """A fresh head trained for exactly ``epochs`` on all of x (training and validation photos)."""
+    model = _compiled(n_classes, seed)
+    model.fit(
+        x,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        class_weight=class_weights(y, n_classes),
+        verbose=2 if enabled() else 0,
+    )
+    return model
+
+
+def _dense(head: Any) -> tuple[Any, Any]:
+    hidden, classes = (layer for layer in head.layers if hasattr(layer, "kernel"))
+    return hidden, classes
 
 
 def logits(head: Any, features: np.ndarray) -> np.ndarray:
     """The head's pre-softmax outputs (the last Dense has no bias: features -> hidden -> kernel)."""
-    hidden = np.maximum(features @ head.layers[0].kernel.numpy() + head.layers[0].bias.numpy(), 0)
-    return hidden @ head.layers[1].kernel.numpy()
+    hidden, classes = _dense(head)
+    h = np.maximum(features @ hidden.kernel.numpy() + hidden.bias.numpy(), 0)
+    return h @ classes.kernel.numpy()
 
 
 def fold_temperature(head: Any, temperature: float) -> None:
     """softmax(logits / T) as the model's own output: divide the bias-free last kernel by T."""
-    kernel = head.layers[1].kernel
+    kernel = _dense(head)[1].kernel
     kernel.assign(kernel.numpy() / temperature)
