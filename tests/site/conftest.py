@@ -265,6 +265,26 @@ def tools() -> Any:
 
 
 @pytest.fixture(scope="session")
+def build_step() -> Any:
+    """``build_step(model, paths) -> (labels, probabilities)``: the build's own prediction
+    (teachkit.predict: Pillow decoding, NumpyOps, tensorflowjs' Keras loader), models cached."""
+    import numpy as np
+
+    loaded: dict[Path, Any] = {}
+
+    def run(model: Path, paths: list[Path]) -> tuple[list[str], np.ndarray]:
+        from teachkit import predict
+
+        if model not in loaded:
+            loaded[model] = predict.load(model)
+        probs, skipped = loaded[model].predict_paths(paths)
+        assert not skipped
+        return loaded[model].labels, probs
+
+    return run
+
+
+@pytest.fixture(scope="session")
 def hosted(browser: Any, animals_server: StaticServer) -> Iterator[Site]:
     """The animals site opened once from the static server's sub-path, shared by the UI tests.
 

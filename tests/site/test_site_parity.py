@@ -14,15 +14,6 @@ os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 TOLERANCE = 0.01
 
 
-def build_step(model: Path, paths: list[Path]) -> tuple[list[str], np.ndarray]:
-    from teachkit import predict
-
-    p = predict.load(model)
-    probs, skipped = p.predict_paths(paths)
-    assert not skipped
-    return p.labels, probs
-
-
 def page_step(site, paths: list[Path], labels: list[str]) -> np.ndarray:
     rows = []
     for path in paths:
@@ -32,7 +23,7 @@ def page_step(site, paths: list[Path], labels: list[str]) -> np.ndarray:
     return np.array(rows)
 
 
-def assert_parity(site, model: Path, paths: list[Path]) -> None:
+def assert_parity(site, build_step, model: Path, paths: list[Path]) -> None:
     labels, expected = build_step(model, paths)
     got = page_step(site, paths, labels)
     diff = np.abs(got - expected)
@@ -41,23 +32,25 @@ def assert_parity(site, model: Path, paths: list[Path]) -> None:
     assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
 
 
-def test_parity_teachable_machine_export(hosted, tools, tm_exports: Path) -> None:
+def test_parity_teachable_machine_export(hosted, build_step, tools, tm_exports: Path) -> None:
     paths = [p for _, p in tools.samples(tm_exports / "animals-4class", per_class=3)]
-    assert_parity(hosted, tm_exports / "animals-4class", paths)
+    assert_parity(hosted, build_step, tm_exports / "animals-4class", paths)
 
 
-def test_parity_old_format_rgba_export(old_export_site, tools, tm_exports: Path) -> None:
+def test_parity_old_format_rgba_export(old_export_site, build_step, tools, tm_exports: Path) -> None:
     paths = [p for _, p in tools.samples(tm_exports / "google-official-2class", per_class=3)]
-    assert_parity(old_export_site, tm_exports / "google-official-2class", paths)
+    assert_parity(old_export_site, build_step, tm_exports / "google-official-2class", paths)
 
 
-def test_parity_our_trained_model(browser, tools, trained_model: Path, trained_site: Path, trashnet: Path) -> None:
+def test_parity_our_trained_model(
+    browser, build_step, tools, trained_model: Path, trained_site: Path, trashnet: Path
+) -> None:
     server = tools.StaticServer(trained_site).start()
     site = tools.open_site(browser, server.url + "index.html", inside=server.url)
     try:
         # photos of different sizes than the TM samples (512x384): the crop and resize are exercised
         paths = [p for cls in ("cardboard", "glass", "metal") for p in sorted((trashnet / cls).glob("*.jpg"))[-3:]]
-        assert_parity(site, trained_model, paths)
+        assert_parity(site, build_step, trained_model, paths)
     finally:
         site.close()
         server.stop()

@@ -95,15 +95,15 @@ def test_webcam_shows_the_right_class_then_releases_the_camera(camera_site: Any)
     assert camera_site.outside == []
 
 
-def test_camera_refused(camera_browser: Any, tools: Any, animals_server: Any, tm_exports: Path) -> None:
-    site = tools.open_site(camera_browser, animals_server.url + "index.html?backend=wasm", inside=animals_server.url)
-    try:
-        site.page.click("#camera-start")
-        site.page.wait_for_selector("#messages .message.error", timeout=30_000)
-        assert "camera was refused" in site.page.inner_text("#messages")
-        assert not site.page.evaluate("document.body.classList.contains('camera-on')")
-        # the page goes on
-        label, path = tools.samples(tm_exports / "animals-4class", per_class=1)[0]
-        assert site.classify_file(path)["label"] == label
-    finally:
-        site.close()
+def test_camera_refused(camera_site: Any, tools: Any, tm_exports: Path) -> None:
+    """The permission withdrawn (headless Chromium then refuses, as a pupil clicking "Block")."""
+    page = camera_site.page
+    camera_site.context.clear_permissions()
+    page.click("#clear-results")
+    page.click("#camera-start")
+    page.wait_for_selector("#messages .message.error", timeout=30_000)
+    assert "camera was refused" in page.inner_text("#messages")
+    assert not page.evaluate("document.body.classList.contains('camera-on')")
+    # the page goes on
+    label, path = tools.samples(tm_exports / "animals-4class", per_class=1)[0]
+    assert camera_site.classify_file(path)["label"] == label
