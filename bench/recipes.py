@@ -7,7 +7,8 @@ For each seed: one honest split (held-out photos never used for any choice), the
   Adam 0.001, 50 epochs, batch 16, no reshuffling, no augmentation) trained on every photo not
   held out, on TM's own preprocessing (the full photo scaled to 224 in one bilinear step, as its
   canvas does);
-- "TM recipe": the same recipe on Teachkit's preprocessing (halvings, then bilinear);
+- "TM recipe": the same recipe on Teachkit's preprocessing (halvings, then bilinear); the two
+  coincide for photos under 448 pixels on the short side, such as trashnet-subset's 512x384;
 - "Teachkit": `teachkit.train.fit`, the recipe `python build.py train` uses.
 Prints held-out accuracy per seed, then the mean and spread of each and their difference.
 """

@@ -14,8 +14,10 @@ from teachkit.train import TrainOptions, train
 
 pytestmark = pytest.mark.slow
 
-#: Teachable Machine's recipe reaches about 80% here (FIELD_NOTES); ours measured 80.9-86.8%.
-FLOOR = 0.78
+#: Over 5 seeds Teachable Machine's recipe measured 73.5-85.3% here and ours 80.9-86.0% (seed 0:
+#: 80.9%). Training is not bit-for-bit repeatable across machines (threaded float sums), so the
+#: floor leaves room for a few photos either way; a broken preprocessing or head lands far below.
+FLOOR = 0.76
 
 
 def test_default_recipe_on_trashnet(trashnet: Path, base_export: Path, tmp_path: Path) -> None:
