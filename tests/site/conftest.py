@@ -180,6 +180,7 @@ class Site:
     inside: str
     outside: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
 
     def classify_file(self, path: Path) -> dict[str, Any]:
         """``teachkit.classify`` on the file's bytes as a Blob, as a File picked by a pupil would be."""
@@ -217,7 +218,7 @@ def open_site(
     page = context.new_page()
     site.page = page
     page.on("pageerror", lambda e: site.errors.append(str(e)))
-    page.on("console", lambda m: site.errors.append(m.text) if m.type == "error" else None)
+    page.on("console", lambda m: (site.console.append(m.text), m.type == "error" and site.errors.append(m.text)))
     page.goto(url)
     if wait:
         wait_ready(page)

@@ -32,7 +32,12 @@ def test_hosted_at_a_sub_path_requests_nothing_outside_its_folder(hosted, animal
     backend = hosted.page.evaluate("teachkit.backend")
     assert backend in ("webgl", "wasm", "cpu")
     assert hosted.page.inner_text("#backend") == backend
-    assert hosted.page.is_visible("#photos + button, label[for=photos]")
+    assert hosted.page.is_visible("label[for=photos]") and not hosted.page.is_visible("#loading")
+    # the loading screen said what it was doing and how much was left, and warmed the model up
+    steps = [m for m in hosted.console if m.startswith("teachkit: ")]
+    assert any("Loading Python" in m and "MB left" in m for m in steps), steps
+    assert any("Warming up the model" in m for m in steps), steps
+    assert hosted.errors == []
 
 
 def test_upload_several_photos(hosted, tools, tm_exports: Path) -> None:
