@@ -85,10 +85,12 @@ def embedding_throughput(res: Results, runs: int, n: int) -> None:
     inputs = np.stack([images.to_input(photos.decode(p)) for p in paths])
     embeddings.embed_inputs(base, inputs[: embeddings.BATCH])  # trace once
     for _ in range(runs):
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         embeddings.embed_inputs(base, inputs)
         res.add("build.embed", "photos/s", n / (time.perf_counter() - t), lower_is_better=False,
                 note=f"MobileNetV2 a0.35 forward, batch {embeddings.BATCH}")
+        res.add("build.embed.cpu", "cpu-ms/photo", 1000 * (time.process_time() - cpu) / n,
+                note="CPU time per photo, all threads")
     # What `train` pays per new photo with the default recipe: 1 + COPIES embeddings and the views.
     m = max(8, n // (1 + augment.COPIES))
     for _ in range(runs):
@@ -99,13 +101,61 @@ def embedding_throughput(res: Results, runs: int, n: int) -> None:
                 note=f"per photo with its {augment.COPIES} augmented views (the train recipe)")
 
 
-def _train(photos_dir: Path, models_dir: Path) -> float:
+#: The pipeline's steps, timed by wrapping them (the profile of every train run, without py-spy).
+STAGES = {
+    "scan+inspect": ("teachkit.dataset", "inspect"),
+    "report": ("teachkit.report", "check"),
+    "split": ("teachkit.dataset", "split"),
+    "base model": ("teachkit.basemodel", "load"),
+    "embed": ("teachkit.embeddings", "embed"),
+    "fit head": ("teachkit.train", "fit"),
+    "export": ("teachkit.export", "write_model"),
+}
+
+
+class StageTimer:
+    """Wraps the pipeline's step functions and sums the seconds spent in each."""
+
+    def __init__(self) -> None:
+        import importlib
+
+        self.seconds: dict[str, float] = {}
+        self._saved = []
+        for stage, (mod_name, attr) in STAGES.items():
+            mod = importlib.import_module(mod_name)
+            fn = getattr(mod, attr)
+            self._saved.append((mod, attr, fn))
+            setattr(mod, attr, self._wrap(stage, fn))
+
+    def _wrap(self, stage: str, fn):  # type: ignore[no-untyped-def]
+        def timed(*a, **kw):  # type: ignore[no-untyped-def]
+            t = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t
+
+        return timed
+
+    def restore(self) -> None:
+        for mod, attr, fn in self._saved:
+            setattr(mod, attr, fn)
+
+
+def _train(photos_dir: Path, models_dir: Path, res: Results, kind: str) -> float:
     from teachkit.train import TrainOptions, train
 
     opts = TrainOptions(photos=photos_dir, models_dir=models_dir, base_from=BASE_EXPORT, name="bench", out=io.StringIO())
-    t = time.perf_counter()
-    train(opts)
-    return time.perf_counter() - t
+    timer = StageTimer()
+    t, cpu = time.perf_counter(), time.process_time()
+    try:
+        train(opts)
+    finally:
+        timer.restore()
+    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+    res.add(f"build.train.{kind}.cpu", "cpu-s", cpu, note="CPU seconds, all threads (load-independent-ish)")
+    res.info.setdefault(f"build.train.{kind}.stages_s", []).append({k: round(v, 2) for k, v in timer.seconds.items()})
+    return wall
 
 
 def _new_photos(photos_dir: Path, run: int, k: int = 5) -> list[Path]:
@@ -139,15 +189,15 @@ def train_times(res: Results, cold_runs: int, warm_runs: int, incremental_runs: 
         models = tmp_path / "models"
         for _ in range(cold_runs):
             shutil.rmtree(models, ignore_errors=True)
-            res.add("build.train.cold", "s", _train(photos_dir, models), note=f"{n} photos, empty cache")
+            res.add("build.train.cold", "s", _train(photos_dir, models, res, "cold"), note=f"{n} photos, empty cache")
         if not models.exists():
-            _train(photos_dir, models)
+            _train(photos_dir, models, Results(), "cold")
         for _ in range(warm_runs):
-            res.add("build.train.warm", "s", _train(photos_dir, models), note="cache full, retrain only")
+            res.add("build.train.warm", "s", _train(photos_dir, models, res, "warm"), note="cache full, retrain only")
         for run in range(incremental_runs):
             made = _new_photos(photos_dir, run)
             try:
-                res.add("build.train.incremental", "s", _train(photos_dir, models), note="5 new photos")
+                res.add("build.train.incremental", "s", _train(photos_dir, models, res, "incremental"), note="5 new photos")
             finally:
                 for p in made:
                     p.unlink()

@@ -124,6 +124,15 @@ def table(res: Results) -> str:
             continue
         rng = f"[{fmt(min(f.values), f.unit)} - {fmt(max(f.values), f.unit)}]" if f.values else ""
         lines.append(f"{key:<{w}}{fmt(f.median, f.unit):>10}  {rng:<22}{len(f.values):>3}  {f.unit}  {f.note}".rstrip())
+    stages = {k: v for k, v in res.info.items() if k.endswith("stages_s")}
+    if stages:
+        lines.append("")
+        lines.append("where the time goes (median seconds per step)")
+        for key, runs in stages.items():
+            runs = runs if isinstance(runs, list) else [runs]
+            steps = list(dict.fromkeys(s for r in runs for s in r))
+            parts = [f"{s} {statistics.median([r.get(s, 0.0) for r in runs]):.2f}" for s in steps]
+            lines.append(f"  {key[:-len('.stages_s')]}: " + ", ".join(parts))
     if res.ratios:
         lines.append("")
         lines.append("ratios (medians measured in this run)")
