@@ -8,6 +8,7 @@ very same vendored bytes (Pyodide, TF.js, the model) from the same origin or fol
 - pyodide-plain.html: bare ``loadPyodide({indexURL})`` over http (raw files; cannot work from file://);
 - pyodide.html: bare ``loadPyodide`` through the site's asset registry (works from file:// too);
 - tfjs.html: the same model with TF.js alone, preprocessing in TF.js ops, no Pyodide;
+- parallel.html: the two above started side by side on one page (what the site's start could cost);
 - tm.html: Teachable Machine's sample page (tfjs 1.3.1 + @teachablemachine/image 0.8.5, npm ci in bench/).
 Each run launches a fresh browser. Ready = navigation start to model loaded and warmed up (for
 the bare Pyodide pages: ``loadPyodide`` resolved). Latency = upload (the file input's change
@@ -155,6 +156,7 @@ def prepare(tmp: Path) -> tuple[Path, dict[str, Any]]:
     sub = {
         "pyodide.html": {"@SCRIPTS@": _script_tags(python)},
         "tfjs.html": {"@SCRIPTS@": _script_tags(tfjs)},
+        "parallel.html": {"@SCRIPTS@": _script_tags(python + tfjs)},
         "pyodide-plain.html": {},
         "tm.html": {"@MODEL_DIR@": config["model"]["dir"]},
     }
@@ -331,8 +333,13 @@ def measure_memory(page: Any, ctx: Any, site: bool, first: int, total: int) -> d
         s["jsHeap"] = cdp.send("Runtime.getHeapUsage")["usedSize"]
         return s
 
-    snaps = {"warm": snap()}
-    done = 0
+    snaps: dict[str, Any] = {"warm": snap()}
+    # The model path alone (canvas in, probabilities out: no decoding, no DOM), timed per call.
+    snaps["classify_ms"] = page.evaluate(
+        f"async () => {{ const t = []; for (let i = 0; i < 30; i++) {{ const s = performance.now(); "
+        f"await {classify}; t.push(performance.now() - s); }} return t; }}"
+    )
+    done = 30
     for mark in (first, total):
         page.evaluate(f"async () => {{ for (let i = 0; i < {mark - done}; i++) await {classify}; }}")
         done = mark
@@ -414,6 +421,8 @@ def _record(res: Results, name: str, r: dict[str, Any], camera_s: float, mem: tu
                 note=f"{camera_s:.0f} s, fake camera, per 1 s window")
     if "memory" in r:
         m = r["memory"]
+        res.add(f"{name}.classify", "ms", m.pop("classify_ms"),
+                note="classify(canvas) only: no decoding, no DOM (30 calls)")
         res.info[f"{name}.memory"] = m
         a, b = str(mem[0]), str(mem[1])
         for key, unit, scale in (("jsHeap", "MB", 1e6), ("tensors", "tensors", 1), ("wasmHeap", "MB", 1e6),
@@ -449,6 +458,7 @@ def run(res: Results, quick: bool, log: Any = print, rounds: int | None = None) 
                         plan.append(("pyodide-plain", "bench-pyodide-plain.html", mode, None))
                     plan.append(("pyodide", "bench-pyodide.html", mode, None))
                     plan.append(("tm", "bench-tm.html", mode, None))
+                    plan.append(("parallel", "bench-parallel.html", mode, "wasm"))
                     for b in backends:
                         plan.append(("tfjs", "bench-tfjs.html", mode, b))
                         plan.append(("site", "index.html", mode, b))
@@ -496,6 +506,8 @@ def targets(res: Results) -> None:
         r = res.ratio(f"ready site/bare-pyodide {mode} wasm", f"site.{mode}.wasm.ready", f"{bare}.ready")
         res.target(f"Ready {mode} (wasm) <= 1.3x bare loadPyodide", r, 1.3, "x")
     res.ratio("ready bare-pyodide registry/plain hosted", "pyodide.hosted.ready", "pyodide-plain.hosted.ready")
+    res.ratio("ready parallel/bare-pyodide hosted wasm", "parallel.hosted.wasm.ready", "pyodide-plain.hosted.ready")
+    res.ratio("ready parallel/bare-pyodide file wasm", "parallel.file.wasm.ready", "pyodide.file.ready")
     for b in BACKENDS:
         for mode in ("hosted", "file"):
             if m(f"site.{mode}.{b}.steady") is not None:
@@ -504,6 +516,7 @@ def targets(res: Results) -> None:
                     res.target(f"Steady latency {mode} (wasm) <= 1.15x TF.js alone", r, 1.15, "x")
             if m(f"site.{mode}.{b}.ready") is not None:
                 res.ratio(f"ready site/tfjs {mode} {b}", f"site.{mode}.{b}.ready", f"tfjs.{mode}.{b}.ready")
+    res.ratio("classify only site/tfjs hosted wasm", "site.hosted.wasm.classify", "tfjs.hosted.wasm.classify")
     res.ratio("steady tm(webgl)/site(wasm) hosted", "tm.hosted.steady", "site.hosted.wasm.steady")
     res.ratio("steady tm(webgl)/tfjs(wasm) hosted", "tm.hosted.steady", "tfjs.hosted.wasm.steady")
     res.target("Webcam (wasm, hosted) >= 30 frames/s", m("site.hosted.wasm.webcam"), 30, "frames/s", at_most=False)
