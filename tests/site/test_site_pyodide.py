@@ -9,6 +9,7 @@ import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+SIZES = ((224, 224), (4032, 3024), (500, 300), (1, 1), (897, 1000), (3000, 4000))
 CASES = ([0.7, 0.2, 0.1], [0.55, 0.45], [0.62, 0.45], [0.61, 0.39], [], [0.9], [0.3, 0.3, 0.4])
 CHECK = (
     f"CASES = {CASES!r}\n"
@@ -38,6 +39,8 @@ for w, h, mirror in [(7, 5, False), (61, 97, True), (300, 230, False), (470, 452
 rule = decide.Rule(threshold=0.6, margin=0.2)
 out["decide"] = [decide.decide(p, rule) for p in CASES]
 out["ranked"] = decide.ranked(["a", "b", "c"], [0.2, 0.5, 0.3])
+out["plans"] = [[list(p.crop), list(p.sizes)] for p in (preprocess.plan(w, h) for w, h in SIZES)]
+out["version"] = preprocess.VERSION
 out["default"] = decide.Rule.from_metadata({"userMetadata": {}}) == decide.Rule()
 json.dumps(out)
 """
@@ -57,3 +60,7 @@ def test_shared_core_in_real_pyodide(hosted) -> None:
     assert out["decide"] == [decide.decide(p, rule) for p in CASES] == [0, None, None, 0, None, 0, None]
     assert out["ranked"] == [["b", 0.5], ["c", 0.3], ["a", 0.2]]
     assert out["default"] is True
+    from teachkit import preprocess
+
+    assert out["plans"] == [[list(p.crop), list(p.sizes)] for p in (preprocess.plan(w, h) for w, h in SIZES)]
+    assert out["version"] == preprocess.VERSION
