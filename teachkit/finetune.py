@@ -16,7 +16,7 @@ from teachkit import images, photos, tfenv
 from teachkit.basemodel import BaseModel
 from teachkit.dataset import PhotoInfo, Split
 from teachkit.embeddings import embed_inputs
-from teachkit.progress import enabled
+from teachkit.progress import epoch_bar
 
 TRAINABLE_FROM = "block_14_expand"
 LEARNING_RATE = 1e-4
@@ -66,8 +66,8 @@ def run(
         epochs=EPOCHS,
         batch_size=BATCH,
         shuffle=True,
-        callbacks=[stop],
-        verbose=2 if enabled() else 0,
+        callbacks=[stop, epoch_bar(EPOCHS, "Fine-tuning")],
+        verbose=0,
     )
     base.model.trainable = False
     tuned = BaseModel(model=base.model, id=f"{base.id}-tuned", source=f"{base.source}, fine-tuned from block 14")

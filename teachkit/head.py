@@ -17,7 +17,7 @@ import numpy as np
 
 from teachkit import tfenv
 from teachkit.basemodel import FEATURES
-from teachkit.progress import enabled
+from teachkit.progress import epoch_bar
 
 HIDDEN = 100
 LEARNING_RATE = 0.001
@@ -86,8 +86,8 @@ def train(
         batch_size=batch_size,
         shuffle=True,
         class_weight=class_weights(y, n_classes),
-        callbacks=[stop],
-        verbose=2 if enabled() else 0,
+        callbacks=[stop, epoch_bar(epochs, "Training")],
+        verbose=0,
     )
     h = fit.history
     history = History(
@@ -122,7 +122,8 @@ def refit(x: np.ndarray, y: np.ndarray, n_classes: int, epochs: int, seed: int, 
         batch_size=batch_size,
         shuffle=True,
         class_weight=class_weights(y, n_classes),
-        verbose=2 if enabled() else 0,
+        callbacks=[epoch_bar(epochs, "Training on every photo")],
+        verbose=0,
     )
     return model
 
