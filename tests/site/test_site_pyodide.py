@@ -39,7 +39,7 @@ for w, h, mirror in [(7, 5, False), (61, 97, True), (300, 230, False), (470, 452
 rule = decide.Rule(threshold=0.6, margin=0.2)
 out["decide"] = [decide.decide(p, rule) for p in CASES]
 out["ranked"] = decide.ranked(["a", "b", "c"], [0.2, 0.5, 0.3])
-out["plans"] = [[list(p.crop), list(p.sizes)] for p in (preprocess.plan(w, h) for w, h in SIZES)]
+out["plans"] = [[list(p.crop), list(p.sizes)] for p in [preprocess.plan(w, h) for w, h in SIZES]]
 out["version"] = preprocess.VERSION
 out["default"] = decide.Rule.from_metadata({"userMetadata": {}}) == decide.Rule()
 json.dumps(out)
