@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SIZES = ((224, 224), (4032, 3024), (500, 300), (1, 1), (897, 1000), (3000, 4000))
 CASES = ([0.7, 0.2, 0.1], [0.55, 0.45], [0.62, 0.45], [0.61, 0.39], [], [0.9], [0.3, 0.3, 0.4])
 CHECK = (
-    f"CASES = {CASES!r}\n"
+    f"CASES = {CASES!r}\nSIZES = {SIZES!r}\n"
     + r"""
 import json, random, sys
 import js
