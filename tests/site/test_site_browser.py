@@ -167,3 +167,23 @@ def test_labels_are_data_never_markup(browser, tools, tm_exports: Path, tmp_path
     finally:
         site.close()
         server.stop()
+
+
+def test_a_teachers_own_page_uses_the_api(browser, tools, animals_site: Path, tm_exports: Path, tmp_path) -> None:
+    """A page of the teacher's own next to index.html, with only the config and the scripts."""
+    import re
+    import shutil
+
+    dist = tmp_path / "dist"
+    shutil.copytree(animals_site, dist)
+    index = (dist / "index.html").read_text()
+    config = re.search(r'<script type="application/json" id="teachkit-config">.*?</script>', index, re.S).group(0)
+    scripts = "".join(re.findall(r'<script src="js/[a-z]+\.js"></script>', index))
+    (dist / "game.html").write_text(f"<!doctype html><title>Game</title><h1>Guess!</h1>{config}{scripts}")
+    site = tools.open_site(browser, (dist / "game.html").as_uri() + "?backend=wasm", inside=dist.as_uri() + "/")
+    try:
+        label, path = tools.samples(tm_exports / "animals-4class", per_class=1)[2]
+        assert site.classify_file(path)["label"] == label
+        assert site.page.evaluate("teachkit.backend") == "wasm" and site.outside == []
+    finally:
+        site.close()

@@ -8,7 +8,7 @@ from typing import Any
 import js
 from pyodide.ffi import create_proxy
 
-from teachkit_app.jsutil import error_name, to_object
+from teachkit_app.jsutil import error_name, present, to_object
 from teachkit_app.model import Classifier
 
 
@@ -26,7 +26,7 @@ class Api:
             if name == "TypeError":
                 return to_object({"error": str(getattr(e, "message", e))})
             return to_object({"error": "not a picture the browser can open (the file is damaged or not an image)"})
-        mirror = self.classifier.mirror_camera and bool(getattr(source, "srcObject", None))
+        mirror = self.classifier.mirror_camera and present(getattr(source, "srcObject", None))
         result = await self.classifier.classify(canvas, mirror=mirror)
         return to_object(result.to_api())
 

@@ -15,7 +15,7 @@ from typing import Any
 import js
 
 from teachkit_app import results
-from teachkit_app.jsutil import error_name, to_object
+from teachkit_app.jsutil import error_name, present, to_object
 from teachkit_app.model import Classifier
 
 MESSAGES = {
@@ -48,7 +48,7 @@ class Camera:
         self.device_id = ""
 
     def available(self) -> bool:
-        return bool(js.window.isSecureContext) and bool(getattr(js.navigator, "mediaDevices", None))
+        return bool(js.window.isSecureContext) and present(getattr(js.navigator, "mediaDevices", None))
 
     async def start(self) -> None:
         if self.running:

@@ -15,6 +15,11 @@ def to_object(value: Any) -> Any:
     return js.JSON.parse(json.dumps(value))
 
 
+def present(value: Any) -> bool:
+    """False for Python None and for JavaScript null/undefined (Pyodide's ``jsnull`` is an object)."""
+    return value is not None and type(value).__name__ != "JsNull"
+
+
 def array(values: list[int] | list[float]) -> Any:
     """A JS array of numbers (TF.js wants arrays, not proxies of Python lists)."""
     return to_js(values)

@@ -8,6 +8,7 @@ import js
 
 from teachkit_app import backends
 from teachkit_app.api import Api
+from teachkit_app.jsutil import present
 from teachkit_app.model import Classifier
 from teachkit_app.page import Page
 
@@ -27,15 +28,18 @@ async def start(config: Any, status: Any) -> None:
         classifier = await Classifier.load(tf, cfg["model"]["dir"])
         status("Warming up the model…")
         await classifier.warm_up()
-        page = Page(classifier)
-        page.wire()
-        for note in notes:
-            page.say(note, kind="info")
+        # A teacher's own page (a game, a quiz) may carry only the API: no classifier controls.
+        page = Page(classifier) if present(js.document.getElementById("results")) else None
+        if page is not None:
+            page.wire()
+            for note in notes:
+                page.say(note, kind="info")
         api = Api(classifier)
         state.update(classifier=classifier, page=page, api=api)
         badge = js.document.getElementById("backend")
-        badge.textContent = backend
-        badge.dataset.backend = backend
+        if present(badge):
+            badge.textContent = backend
+            badge.dataset.backend = backend
         js.document.body.classList.add("ready")
         js.teachkitBridge.connect(api.to_js())
     except Exception as e:

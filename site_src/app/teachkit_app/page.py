@@ -13,7 +13,7 @@ from pyodide.ffi import create_proxy
 
 from teachkit_app import results
 from teachkit_app.camera import Camera
-from teachkit_app.jsutil import error_name
+from teachkit_app.jsutil import error_name, present
 from teachkit_app.model import Classifier
 
 NOT_AN_IMAGE = "is not a picture the browser can open (the file is damaged or not an image)."
@@ -22,7 +22,7 @@ MAX_MESSAGES = 5
 
 def _by_id(name: str) -> Any:
     el = js.document.getElementById(name)
-    if el is None:
+    if not present(el):
         raise RuntimeError(f"the page has no #{name} element")
     return el
 
@@ -115,7 +115,7 @@ class Page:
         def on_drop(event: Any) -> None:
             event.preventDefault()
             drop.classList.remove("dragging")
-            files = event.dataTransfer.files if event.dataTransfer else None
+            files = event.dataTransfer.files if present(event.dataTransfer) else None
             if files is None or files.length == 0:
                 self.say("Only pictures can be dropped here (drop image files, not links or text).")
                 return
@@ -123,7 +123,7 @@ class Page:
 
         def on_paste(event: Any) -> None:
             data = event.clipboardData
-            files = data.files if data else None
+            files = data.files if present(data) else None
             if files is None or files.length == 0:
                 return  # pasting text into a field: not ours
             event.preventDefault()
