@@ -46,6 +46,29 @@ def camera_browser(playwright_api: Any, tools: Any, tm_exports: Path, tmp_path_f
     b.close()
 
 
+#: Lets a test hide the page as switching tabs does (headless pages are always visible).
+HIDEABLE = """
+Object.defineProperty(Document.prototype, 'hidden', {get: () => Boolean(globalThis.__hidden), configurable: true});
+globalThis.hidePage = () => { globalThis.__hidden = true; document.dispatchEvent(new Event('visibilitychange')); };
+"""
+
+
+def wait_frames(page: Any, n: int) -> None:
+    page.evaluate(
+        """(n) => new Promise((resolve, reject) => {
+            const live = document.getElementById('live');
+            const messages = document.getElementById('messages');
+            const t = setTimeout(() => reject(new Error('no frames: ' + messages.textContent)), 60000);
+            const check = () => {
+                if (Number(live.dataset.frames || 0) >= n) { clearTimeout(t); resolve(); }
+                else setTimeout(check, 100);
+            };
+            check();
+        })""",
+        n,
+    )
+
+
 @pytest.fixture(scope="module")
 def camera_site(camera_browser: Any, tools: Any, animals_server: Any) -> Iterator[Any]:
     site = tools.open_site(
@@ -53,6 +76,7 @@ def camera_site(camera_browser: Any, tools: Any, animals_server: Any) -> Iterato
         animals_server.url + "index.html?backend=wasm",
         inside=animals_server.url,
         permissions=["camera"],
+        init_script=HIDEABLE,
     )
     yield site
     site.close()
@@ -62,18 +86,7 @@ def test_webcam_shows_the_right_class_then_releases_the_camera(camera_site: Any)
     page = camera_site.page
     tensors = page.evaluate("tf.memory().numTensors")
     page.click("#camera-start")
-    page.evaluate(
-        """() => new Promise((resolve, reject) => {
-            const live = document.getElementById('live');
-            const messages = document.getElementById('messages');
-            const t = setTimeout(() => reject(new Error('no frames: ' + messages.textContent)), 60000);
-            const check = () => {
-                if (Number(live.dataset.frames || 0) >= 30) { clearTimeout(t); resolve(); }
-                else setTimeout(check, 100);
-            };
-            check();
-        })"""
-    )
+    wait_frames(page, 30)
     assert page.inner_text("#live-verdict") == CLASS
     assert page.eval_on_selector_all("#live-bars .bar-row", "els => els.length") == 4
     # the preview is mirrored for the pupil; the model sees the frame as taken
@@ -93,6 +106,33 @@ def test_webcam_shows_the_right_class_then_releases_the_camera(camera_site: Any)
     assert int(page.get_attribute("#live", "data-frames")) == frames, "predictions went on after stop"
     assert page.evaluate("tf.memory().numTensors") == tensors
     assert camera_site.outside == []
+
+
+def test_camera_released_when_the_page_is_hidden(camera_site: Any) -> None:
+    page = camera_site.page
+    start = int(page.get_attribute("#live", "data-frames") or 0)
+    page.click("#camera-start")
+    wait_frames(page, start + 5)
+    page.evaluate("hidePage()")
+    assert page.evaluate("document.getElementById('camera-video').srcObject === null")
+    assert "stopped because the page was hidden" in page.inner_text("#messages")
+    page.evaluate("globalThis.__hidden = false")
+
+
+def test_camera_needs_a_secure_context(camera_browser: Any, tools: Any, animals_server: Any) -> None:
+    """As on plain http:// from another computer (the test server is loopback, always secure)."""
+    site = tools.open_site(
+        camera_browser,
+        animals_server.url + "index.html?backend=wasm",
+        inside=animals_server.url,
+        init_script="Object.defineProperty(globalThis, 'isSecureContext', {value: false});",
+    )
+    try:
+        site.page.click("#camera-start")
+        site.page.wait_for_selector("#messages .message.error", timeout=30_000)
+        assert "only works on a secure page" in site.page.inner_text("#messages")
+    finally:
+        site.close()
 
 
 def test_camera_refused(camera_site: Any, tools: Any, tm_exports: Path) -> None:
