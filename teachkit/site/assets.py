@@ -13,6 +13,7 @@ import base64
 import gzip
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from teachkit.site.vendor import cache_dir
@@ -36,7 +37,7 @@ def _encoded(data: bytes) -> str:
         return cached.read_text(encoding="ascii")
     text = base64.b64encode(gzip.compress(data, compresslevel=9, mtime=0)).decode("ascii")
     cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp")
+    tmp = cached.with_suffix(f".{os.getpid()}.tmp")  # builds may run side by side
     tmp.write_text(text, encoding="ascii")
     tmp.replace(cached)
     return text
