@@ -6,8 +6,8 @@ user would pick instead (a bare Pyodide start, TF.js alone, Teachable Machine's 
     python bench/run.py --json bench.json
     python bench/run.py --only build    # or: --only site
 
-Needs the README's set-up, `npm ci` in bench/ (Teachable Machine's sample page) and the fixtures
-in ../shared/fixtures. Every timing is a median of runs, printed with min and max; every comparison
+Needs the README's set-up and the fixtures in ../shared/fixtures; the first run installs Teachable
+Machine's sample page's packages with `npm ci` in bench/ (bench/package-lock.json). Every timing is a median of runs, printed with min and max; every comparison
 is a ratio of medians measured in this run on this machine. These are benchmarks, not tests.
 """
 
@@ -69,8 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         import site_speed
 
         if not (BENCH / "node_modules" / "@teachablemachine" / "image").is_dir():
-            print("bench/node_modules is missing: run `npm ci` in bench/ first.", file=sys.stderr)
-            return 2
+            log("installing Teachable Machine's sample page's packages: npm ci in bench/")
+            done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BENCH, check=False)
+            if done.returncode != 0:
+                print("`npm ci` in bench/ failed: Teachable Machine's sample page cannot be compared.", file=sys.stderr)
+                return 2
         res.info["chromium"] = _chromium_version()
         log("site: ready, first prediction, steady latency, webcam, memory, size (fresh browser each run)")
         site_speed.run(res, args.quick, log=log, rounds=args.rounds)
