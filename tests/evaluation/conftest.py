@@ -118,24 +118,16 @@ def trained_trashnet(tmp_path_factory: pytest.TempPathFactory, trashnet: Path, b
     return train(opts).model_dir
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
-    """Headless Chromium through Playwright (Playwright cannot download its own browsers here)."""
+    """Headless Chromium through Playwright: its own, or Debian's (teachkit.site.chromium)."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+    from teachkit.site import chromium
+
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            b = chromium.launch(p)
+        except chromium.NoChromium as e:
+            pytest.skip(str(e))
         yield b
         b.close()

@@ -82,6 +82,8 @@ def test_matrix_cell_opens_its_thumbnails(scheme: str, site: Path, trained_trash
     assert section.is_visible()
     shown = section.locator("figure").evaluate_all("fs => fs.map(f => f.title)")
     assert set(shown) == expected and len(shown) == len(expected)
+    # The thumbnails load lazily, once their section is shown: wait until each has loaded or failed.
+    section.locator("img").evaluate_all("is => Promise.all(is.map(i => i.decode().catch(() => null)))")
     loaded = section.locator("img").evaluate_all("is => is.map(i => i.complete && i.naturalWidth > 0)")
     assert loaded == [True] * len(expected)
     # each thumbnail is the photo its caption names

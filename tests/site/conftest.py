@@ -18,40 +18,13 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from teachkit.site import chromium
+
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 READY_TIMEOUT_MS = 180_000
 #: The sub-path a school's host might give a teacher.
 SUB_PATH = "/~teacher/ai/"
-
-
-def chromium_path() -> str | None:
-    """$TEACHKIT_CHROMIUM, else Playwright's own Chromium, else Debian's /usr/bin/chromium."""
-    env = os.environ.get("TEACHKIT_CHROMIUM")
-    if env:
-        return env
-    try:
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as p:
-            own = p.chromium.executable_path
-        if own and Path(own).exists():
-            return None  # Playwright launches its own
-    except Exception:
-        pass
-    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
-        if Path(candidate).exists():
-            return candidate
-    pytest.skip("no Chromium: run scripts/install-browser (or set TEACHKIT_CHROMIUM)")
-    return None
 
 
 @pytest.fixture(scope="session")
@@ -62,11 +35,11 @@ def playwright_api() -> Iterator[Any]:
 
 
 def launch(playwright_api: Any, extra: list[str] | None = None) -> Any:
-    path = chromium_path()
-    kwargs: dict[str, Any] = {"args": ARGS + (extra or [])}
-    if path:
-        kwargs["executable_path"] = path
-    return playwright_api.chromium.launch(**kwargs)
+    """Headless Chromium, or a skip that says how to get one."""
+    try:
+        return chromium.launch(playwright_api, extra)
+    except chromium.NoChromium as e:
+        pytest.skip(str(e))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,57 @@
+"""Where a headless Chromium is, and the flags it needs on a closed network: one place for the
+browser tests and the benchmarks.
+
+Playwright's own Chromium (`playwright install chromium`, a user's machine) or Debian's package
+(`/usr/bin/chromium`, our machines and CI, where Playwright cannot download browsers);
+TEACHKIT_CHROMIUM names another.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+#: Without the background-networking flags Chromium keeps trying to reach Google's services.
+ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+DEBIAN = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+
+class NoChromium(Exception):
+    """No Chromium to drive; the message says how to get one."""
+
+
+def executable() -> str | None:
+    """The Chromium to launch: a path, or None for Playwright's own."""
+    named = os.environ.get("TEACHKIT_CHROMIUM")
+    if named:
+        return named
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            own = p.chromium.executable_path
+        if own and Path(own).exists():
+            return None
+    except Exception:  # Playwright not installed or its driver cannot start: try Debian's
+        pass
+    for candidate in DEBIAN:
+        if Path(candidate).exists():
+            return candidate
+    raise NoChromium("no Chromium: run scripts/install-browser (or set TEACHKIT_CHROMIUM)")
+
+
+def launch(playwright: Any, extra_args: list[str] | None = None) -> Any:
+    """A headless Chromium browser from a started Playwright (sync or async API alike)."""
+    kwargs: dict[str, Any] = {"args": ARGS + (extra_args or [])}
+    path = executable()
+    if path:
+        kwargs["executable_path"] = path
+    return playwright.chromium.launch(**kwargs)
