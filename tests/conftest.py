@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,3 +38,37 @@ def base_export() -> Path:
 @pytest.fixture(scope="session")
 def trashnet() -> Path:
     return shared_fixture("datasets", "trashnet-subset")
+
+
+# -- the browser: one Playwright and one Chromium for the whole session ---------------------------
+# (Playwright's sync API cannot run twice at once in one process, so every browser test shares it.)
+
+
+@pytest.fixture(scope="session")
+def playwright_api() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        yield p
+
+
+def launch_chromium(playwright_api: Any, extra: list[str] | None = None) -> Any:
+    """Headless Chromium (Playwright's own or Debian's), or a skip that says how to get one."""
+    from teachkit.site import chromium
+
+    try:
+        return chromium.launch(playwright_api, extra)
+    except chromium.NoChromium as e:
+        pytest.skip(str(e))
+
+
+@pytest.fixture(scope="session")
+def launch_browser() -> Any:
+    """``launch_browser(playwright_api, extra_args)``: another Chromium, e.g. with a fake camera."""
+    return launch_chromium
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_api: Any) -> Iterator[Any]:
+    b = launch_chromium(playwright_api)
+    yield b
+    b.close()

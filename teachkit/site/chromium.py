@@ -28,20 +28,13 @@ class NoChromium(Exception):
     """No Chromium to drive; the message says how to get one."""
 
 
-def executable() -> str | None:
-    """The Chromium to launch: a path, or None for Playwright's own."""
+def executable(playwright: Any) -> str | None:
+    """The Chromium to launch from a started Playwright: a path, or None for Playwright's own."""
     named = os.environ.get("TEACHKIT_CHROMIUM")
     if named:
         return named
-    try:
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as p:
-            own = p.chromium.executable_path
-        if own and Path(own).exists():
-            return None
-    except Exception:  # Playwright not installed or its driver cannot start: try Debian's
-        pass
+    if Path(playwright.chromium.executable_path).exists():
+        return None
     for candidate in DEBIAN:
         if Path(candidate).exists():
             return candidate
@@ -51,7 +44,7 @@ def executable() -> str | None:
 def launch(playwright: Any, extra_args: list[str] | None = None) -> Any:
     """A headless Chromium browser from a started Playwright (sync or async API alike)."""
     kwargs: dict[str, Any] = {"args": ARGS + (extra_args or [])}
-    path = executable()
+    path = executable(playwright)
     if path:
         kwargs["executable_path"] = path
     return playwright.chromium.launch(**kwargs)

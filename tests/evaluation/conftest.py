@@ -6,7 +6,7 @@ from __future__ import annotations
 import colorsys
 import os
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -116,18 +116,3 @@ def trained_trashnet(tmp_path_factory: pytest.TempPathFactory, trashnet: Path, b
         out=io.StringIO(),
     )
     return train(opts).model_dir
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator:
-    """Headless Chromium through Playwright: its own, or Debian's (teachkit.site.chromium)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from teachkit.site import chromium
-
-    with sync_api.sync_playwright() as p:
-        try:
-            b = chromium.launch(p)
-        except chromium.NoChromium as e:
-            pytest.skip(str(e))
-        yield b
-        b.close()

@@ -18,8 +18,6 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from teachkit.site import chromium
-
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
 READY_TIMEOUT_MS = 180_000
@@ -27,26 +25,8 @@ READY_TIMEOUT_MS = 180_000
 SUB_PATH = "/~teacher/ai/"
 
 
-@pytest.fixture(scope="session")
-def playwright_api() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        yield p
-
-
-def launch(playwright_api: Any, extra: list[str] | None = None) -> Any:
-    """Headless Chromium, or a skip that says how to get one."""
-    try:
-        return chromium.launch(playwright_api, extra)
-    except chromium.NoChromium as e:
-        pytest.skip(str(e))
-
-
-@pytest.fixture(scope="session")
-def browser(playwright_api: Any) -> Iterator[Any]:
-    b = launch(playwright_api)
-    yield b
-    b.close()
+# The session's Playwright, browser and launcher (`playwright_api`, `browser`, `launch_browser`)
+# are in tests/conftest.py.
 
 
 # -- sites ------------------------------------------------------------------------------------
@@ -221,7 +201,7 @@ def copy_model(src: Path, dst: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tools() -> Any:
+def tools(launch_browser: Any) -> Any:
     """The helpers above, for the test modules (conftest modules are not imported by name)."""
     from types import SimpleNamespace
 
@@ -232,7 +212,7 @@ def tools() -> Any:
         copy_model=copy_model,
         render=render,
         StaticServer=StaticServer,
-        launch=launch,
+        launch=launch_browser,
         mime_of=mime_of,
         SUB_PATH=SUB_PATH,
     )
