@@ -208,7 +208,7 @@ def run(res: Results, quick: bool) -> None:
     import_times(res, 2 if quick else 5)
     decode_throughput(res, runs, 60 if quick else 150)
     embedding_throughput(res, runs, 128 if quick else 256)
-    train_times(res, 1 if quick else 5, 3 if quick else 5, 3 if quick else 5)
+    train_times(res, 1 if quick else 5, 2 if quick else 5, 2 if quick else 5)
 
 
 def targets(res: Results) -> None:
