@@ -205,7 +205,7 @@ def train_times(res: Results, cold_runs: int, warm_runs: int, incremental_runs: 
 
 def run(res: Results, quick: bool) -> None:
     runs = 3 if quick else 5
-    import_times(res, 2 if quick else 5)
+    import_times(res, 1 if quick else 5)
     decode_throughput(res, runs, 60 if quick else 150)
     embedding_throughput(res, runs, 128 if quick else 256)
     train_times(res, 1 if quick else 5, 2 if quick else 5, 2 if quick else 5)

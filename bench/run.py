@@ -1,8 +1,8 @@
 """Teachkit's speed benchmarks, side by side in one run: the build, the site, and the pages a
 user would pick instead (a bare Pyodide start, TF.js alone, Teachable Machine's sample page).
 
-    python bench/run.py            # everything, 5 runs of each (about 15-20 minutes on 2 cores)
-    python bench/run.py --quick    # fewer runs, fewer photos, wasm and webgl only (under 5 minutes)
+    python bench/run.py            # everything, 5 runs of each (about 20 minutes on 2 idle cores)
+    python bench/run.py --quick    # fewer runs and photos, the wasm backend only (about 5 minutes on 2 idle cores)
     python bench/run.py --json bench.json
     python bench/run.py --only build    # or: --only site
 

@@ -440,7 +440,7 @@ def run(res: Results, quick: bool, log: Any = print, rounds: int | None = None) 
     runs = rounds or (3 if quick else 5)
     per_run = 7 if quick else 10  # steady photos per run: 21 (quick) or 50 (full) per configuration
     camera_s = 5 if quick else 20
-    mem = (100, 400) if quick else (100, 1000)
+    mem = (100, 300) if quick else (100, 1000)
     backends = ("wasm",) if quick else BACKENDS
     res.info["site_model"] = str(BASE_EXPORT)
     res.info["memory_marks"] = list(mem)
@@ -456,9 +456,11 @@ def run(res: Results, quick: bool, log: Any = print, rounds: int | None = None) 
                 for mode in modes:
                     if mode == "hosted":
                         plan.append(("pyodide-plain", "bench-pyodide-plain.html", mode, None))
-                    plan.append(("pyodide", "bench-pyodide.html", mode, None))
+                    if mode == "file" or not quick:  # hosted, the plain page is the baseline
+                        plan.append(("pyodide", "bench-pyodide.html", mode, None))
                     plan.append(("tm", "bench-tm.html", mode, None))
-                    plan.append(("parallel", "bench-parallel.html", mode, "wasm"))
+                    if not quick:
+                        plan.append(("parallel", "bench-parallel.html", mode, "wasm"))
                     for b in backends:
                         plan.append(("tfjs", "bench-tfjs.html", mode, b))
                         plan.append(("site", "index.html", mode, b))
