@@ -75,6 +75,8 @@ class Results:
         return fig.median if fig else None
 
     def ratio(self, key: str, num: str, den: str) -> float | None:
+        if num not in self.figures or den not in self.figures:
+            return None  # not measured in this run (e.g. --quick): no row
         a, b = self.median(num), self.median(den)
         value = a / b if a is not None and b else None
         self.ratios[key] = {"numerator": num, "denominator": den, "ratio": None if value is None else round(value, 3)}
