@@ -66,13 +66,23 @@ def decode_throughput(res: Results, runs: int, n: int) -> None:
         t = time.perf_counter()
         for p in chunk:
             photos.decode(p)
-        res.add("build.decode", "photos/s", n / (time.perf_counter() - t), lower_is_better=False,
-                note="photos.decode (JPEG 512x384 -> RGB)")
+        res.add(
+            "build.decode",
+            "photos/s",
+            n / (time.perf_counter() - t),
+            lower_is_better=False,
+            note="photos.decode (JPEG 512x384 -> RGB)",
+        )
         t = time.perf_counter()
         for p in chunk:
             images.to_input(photos.decode(p))
-        res.add("build.decode+preprocess", "photos/s", n / (time.perf_counter() - t), lower_is_better=False,
-                note="decode + crop/resize/normalise (NumPy)")
+        res.add(
+            "build.decode+preprocess",
+            "photos/s",
+            n / (time.perf_counter() - t),
+            lower_is_better=False,
+            note="decode + crop/resize/normalise (NumPy)",
+        )
 
 
 def embedding_throughput(res: Results, runs: int, n: int) -> None:
@@ -87,18 +97,32 @@ def embedding_throughput(res: Results, runs: int, n: int) -> None:
     for _ in range(runs):
         t, cpu = time.perf_counter(), time.process_time()
         embeddings.embed_inputs(base, inputs)
-        res.add("build.embed", "photos/s", n / (time.perf_counter() - t), lower_is_better=False,
-                note=f"MobileNetV2 a0.35 forward, batch {embeddings.BATCH}")
-        res.add("build.embed.cpu", "cpu-ms/photo", 1000 * (time.process_time() - cpu) / n,
-                note="CPU time per photo, all threads")
+        res.add(
+            "build.embed",
+            "photos/s",
+            n / (time.perf_counter() - t),
+            lower_is_better=False,
+            note=f"MobileNetV2 a0.35 forward, batch {embeddings.BATCH}",
+        )
+        res.add(
+            "build.embed.cpu",
+            "cpu-ms/photo",
+            1000 * (time.process_time() - cpu) / n,
+            note="CPU time per photo, all threads",
+        )
     # What `train` pays per new photo with the default recipe: 1 + COPIES embeddings and the views.
     m = max(8, n // (1 + augment.COPIES))
     for _ in range(runs):
         t = time.perf_counter()
         rows = [np.concatenate([x[None], augment.views(x, str(i))]) for i, x in enumerate(inputs[:m])]
         embeddings.embed_inputs(base, np.concatenate(rows))
-        res.add("build.embed.augmented", "photos/s", m / (time.perf_counter() - t), lower_is_better=False,
-                note=f"per photo with its {augment.COPIES} augmented views (the train recipe)")
+        res.add(
+            "build.embed.augmented",
+            "photos/s",
+            m / (time.perf_counter() - t),
+            lower_is_better=False,
+            note=f"per photo with its {augment.COPIES} augmented views (the train recipe)",
+        )
 
 
 #: The pipeline's steps, timed by wrapping them (the profile of every train run, without py-spy).
@@ -145,7 +169,9 @@ class StageTimer:
 def _train(photos_dir: Path, models_dir: Path, res: Results, kind: str) -> float:
     from teachkit.train import TrainOptions, train
 
-    opts = TrainOptions(photos=photos_dir, models_dir=models_dir, base_from=BASE_EXPORT, name="bench", out=io.StringIO())
+    opts = TrainOptions(
+        photos=photos_dir, models_dir=models_dir, base_from=BASE_EXPORT, name="bench", out=io.StringIO()
+    )
     timer = StageTimer()
     t, cpu = time.perf_counter(), time.process_time()
     try:
@@ -197,7 +223,9 @@ def train_times(res: Results, cold_runs: int, warm_runs: int, incremental_runs: 
         for run in range(incremental_runs):
             made = _new_photos(photos_dir, run)
             try:
-                res.add("build.train.incremental", "s", _train(photos_dir, models, res, "incremental"), note="5 new photos")
+                res.add(
+                    "build.train.incremental", "s", _train(photos_dir, models, res, "incremental"), note="5 new photos"
+                )
             finally:
                 for p in made:
                     p.unlink()

@@ -134,7 +134,7 @@ def table(res: Results) -> str:
             runs = runs if isinstance(runs, list) else [runs]
             steps = list(dict.fromkeys(s for r in runs for s in r))
             parts = [f"{s} {statistics.median([r.get(s, 0.0) for r in runs]):.2f}" for s in steps]
-            lines.append(f"  {key[:-len('.stages_s')]}: " + ", ".join(parts))
+            lines.append(f"  {key[: -len('.stages_s')]}: " + ", ".join(parts))
     if res.ratios:
         lines.append("")
         lines.append("ratios (medians measured in this run)")

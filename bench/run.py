@@ -2,13 +2,14 @@
 user would pick instead (a bare Pyodide start, TF.js alone, Teachable Machine's sample page).
 
     python bench/run.py            # everything, 5 runs of each (about 20 minutes on 2 idle cores)
-    python bench/run.py --quick    # fewer runs and photos, the wasm backend only (about 5 minutes on 2 idle cores)
+    python bench/run.py --quick    # fewer runs and photos, wasm only (about 5 minutes on 2 idle cores)
     python bench/run.py --json bench.json
     python bench/run.py --only build    # or: --only site
 
 Needs the README's set-up and the fixtures in ../shared/fixtures; the first run installs Teachable
-Machine's sample page's packages with `npm ci` in bench/ (bench/package-lock.json). Every timing is a median of runs, printed with min and max; every comparison
-is a ratio of medians measured in this run on this machine. These are benchmarks, not tests.
+Machine's sample page's packages with `npm ci` in bench/ (bench/package-lock.json). Every timing
+is a median of runs, printed with min and max; every comparison is a ratio of medians measured in
+this run on this machine. These are benchmarks, not tests.
 """
 
 from __future__ import annotations
@@ -29,13 +30,16 @@ from common import BENCH, Results, table  # noqa: E402
 
 
 def _chromium_version() -> str:
-    import site_speed
+    from playwright.sync_api import sync_playwright
 
-    path = site_speed.chromium_path() or "playwright's chromium"
-    try:
-        return subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30).stdout.strip() or path
-    except Exception:
-        return path
+    from teachkit.site import chromium
+
+    with sync_playwright() as p:
+        browser = chromium.launch(p)
+        try:
+            return f"Chromium {browser.version} ({chromium.executable(p) or 'Playwright’s own'})"
+        finally:
+            browser.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
     res = Results()
     res.info.update(
-        date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        date=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         quick=args.quick,
         cpus=os.cpu_count(),
         python=platform.python_version(),
@@ -82,9 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     res.info["seconds"] = round(time.monotonic() - started)
 
     print()
-    head = (f"Teachkit benchmarks ({'quick' if args.quick else 'full'} run, {res.info['date']}, "
-            f"{res.info['cpus']} CPUs, load average {res.info['load_before'][0]} -> {res.info['load_after'][0]}, "
-            f"{res.info['seconds']} s)")
+    head = (
+        f"Teachkit benchmarks ({'quick' if args.quick else 'full'} run, {res.info['date']}, "
+        f"{res.info['cpus']} CPUs, load average {res.info['load_before'][0]} -> {res.info['load_after'][0]}, "
+        f"{res.info['seconds']} s)"
+    )
     print(head)
     if "chromium" in res.info:
         print(res.info["chromium"])

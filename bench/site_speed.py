@@ -23,27 +23,21 @@ import json
 import os
 import re
 import shutil
-import statistics
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from common import BASE_EXPORT, BENCH, TRASHNET, Results
 
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    # the same for every run of every page: a fake camera (webcam frames/s), precise heap figures
+#: The same for every run of every page: a fake camera (webcam frames/s), precise heap figures.
+EXTRA_ARGS = [
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
     "--enable-precise-memory-info",
@@ -106,26 +100,6 @@ async (b64s) => {
   return files.length;
 }
 """
-
-
-def chromium_path() -> str | None:
-    """$TEACHKIT_CHROMIUM, else Playwright's own Chromium when installed, else /usr/bin/chromium."""
-    env = os.environ.get("TEACHKIT_CHROMIUM")
-    if env:
-        return env
-    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
-        if Path(candidate).exists():
-            try:
-                from playwright.sync_api import sync_playwright
-
-                with sync_playwright() as p:
-                    own = p.chromium.executable_path
-                if own and Path(own).exists():
-                    return None
-            except Exception:
-                pass
-            return candidate
-    return None
 
 
 # -- the site and the pages ---------------------------------------------------------------------
@@ -206,13 +180,12 @@ class Browser:
         from playwright.sync_api import sync_playwright
 
         self._pw = sync_playwright().start()
-        self.path = chromium_path()
 
     def launch(self) -> Any:
-        kw: dict[str, Any] = {"args": ARGS}
-        if self.path:
-            kw["executable_path"] = self.path
-        return self._pw.chromium.launch(**kw)
+        """A fresh Chromium, found as the tests find it (teachkit.site.chromium)."""
+        from teachkit.site import chromium
+
+        return chromium.launch(self._pw, EXTRA_ARGS)
 
     def close(self) -> None:
         self._pw.stop()
@@ -241,8 +214,11 @@ def run_page(
             page.add_init_script(SITE_HOOK)
         page.goto(url, wait_until="commit")
         try:
-            page.wait_for_function("() => globalThis.__benchReady != null || globalThis.__benchError != null",
-                                   timeout=READY_TIMEOUT_MS, polling=50)
+            page.wait_for_function(
+                "() => globalThis.__benchReady != null || globalThis.__benchError != null",
+                timeout=READY_TIMEOUT_MS,
+                polling=50,
+            )
         except Exception as e:  # a page that never gets ready is a result, not a crash
             out["error"] = f"not ready after {READY_TIMEOUT_MS / 1000:.0f} s ({type(e).__name__})"
             out["console"] = console[-5:]
@@ -276,18 +252,19 @@ def camera(page: Any, site: bool, seconds: float) -> list[float]:
     """Predictions per second of the webcam loop (fake capture device), per one-second window."""
     if site:
         page.click("#camera-start")
-        page.wait_for_function("() => Number(document.getElementById('live').dataset.frames || 0) >= 1",
-                               timeout=60_000)
+        page.wait_for_function("() => Number(document.getElementById('live').dataset.frames || 0) >= 1", timeout=60_000)
         stamps = []
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            stamps.append(page.evaluate(
-                "() => [performance.now(), Number(document.getElementById('live').dataset.frames || 0)]"))
+            stamps.append(
+                page.evaluate("() => [performance.now(), Number(document.getElementById('live').dataset.frames || 0)]")
+            )
             time.sleep(1.0)
-        stamps.append(page.evaluate(
-            "() => [performance.now(), Number(document.getElementById('live').dataset.frames || 0)]"))
+        stamps.append(
+            page.evaluate("() => [performance.now(), Number(document.getElementById('live').dataset.frames || 0)]")
+        )
         page.click("#camera-stop")
-        return [(b[1] - a[1]) / ((b[0] - a[0]) / 1000) for a, b in zip(stamps, stamps[1:])]
+        return [(b[1] - a[1]) / ((b[0] - a[0]) / 1000) for a, b in zip(stamps, stamps[1:], strict=False)]
     stamps = page.evaluate(f"async () => await benchCamera({seconds})")
     if len(stamps) < 2:
         return [0.0]
@@ -321,9 +298,12 @@ def measure_memory(page: Any, ctx: Any, site: bool, first: int, total: int) -> d
         """async () => {
           const canvas = await benchPageCanvas();
           globalThis.__benchCanvas = canvas;
-        }""".replace("benchPageCanvas()", "(async () => { const f = __benchFiles[0]; "
-                     "const b = await createImageBitmap(f); const c = document.createElement('canvas'); "
-                     "c.width = b.width; c.height = b.height; c.getContext('2d').drawImage(b, 0, 0); return c; })()")
+        }""".replace(
+            "benchPageCanvas()",
+            "(async () => { const f = __benchFiles[0]; "
+            "const b = await createImageBitmap(f); const c = document.createElement('canvas'); "
+            "c.width = b.width; c.height = b.height; c.getContext('2d').drawImage(b, 0, 0); return c; })()",
+        )
     )
     classify = "teachkit.classify(__benchCanvas)" if site else "benchClassify(__benchCanvas)"
 
@@ -355,8 +335,15 @@ def sizes(dist: Path, res: Results) -> None:
         if not p.is_file() or p.relative_to(dist).parts[0] == "bench" or p.name.startswith("bench-"):
             continue
         rel = p.relative_to(dist).as_posix()
-        part = ("pyodide" if rel.startswith("runtime/pyodide/") else "tfjs" if rel.startswith("runtime/tfjs/")
-                else "model" if rel.startswith("model-") else "app")
+        part = (
+            "pyodide"
+            if rel.startswith("runtime/pyodide/")
+            else "tfjs"
+            if rel.startswith("runtime/tfjs/")
+            else "model"
+            if rel.startswith("model-")
+            else "app"
+        )
         data = p.read_bytes()
         t = parts.setdefault(part, [0, 0])
         t[0] += len(data)
@@ -379,7 +366,7 @@ def transferred(dist: Path, base: str, res: Results) -> None:
         if not url.startswith(base) or url in seen:
             continue
         seen.add(url)
-        p = dist / url[len(base):].split("?")[0]
+        p = dist / url[len(base) :].split("?")[0]
         if p.is_file():
             data = p.read_bytes()
             total_raw += len(data)
@@ -404,7 +391,7 @@ def _stage_times(console: list[str], ready_s: float) -> dict[str, float]:
             starts.setdefault(stage, float(m.group(1)))
     order = sorted(starts.items(), key=lambda kv: kv[1])
     out = {}
-    for (name, t), nxt in zip(order, [o[1] for o in order[1:]] + [ready_s]):
+    for (name, t), nxt in zip(order, [o[1] for o in order[1:]] + [ready_s], strict=True):
         out[name] = round(nxt - t, 3)
     return out
 
@@ -417,21 +404,35 @@ def _record(res: Results, name: str, r: dict[str, Any], camera_s: float, mem: tu
         res.add(f"{name}.first", "ms", r["first_ms"], note="first prediction after ready, one per run")
         res.add(f"{name}.steady", "ms", r["steady_ms"], note="upload to bars, per photo")
     if "camera_fps" in r:
-        res.add(f"{name}.webcam", "frames/s", r["camera_fps"], lower_is_better=False,
-                note=f"{camera_s:.0f} s, fake camera, per 1 s window")
+        res.add(
+            f"{name}.webcam",
+            "frames/s",
+            r["camera_fps"],
+            lower_is_better=False,
+            note=f"{camera_s:.0f} s, fake camera, per 1 s window",
+        )
     if "memory" in r:
         m = r["memory"]
-        res.add(f"{name}.classify", "ms", m.pop("classify_ms"),
-                note="classify(canvas) only: no decoding, no DOM (30 calls)")
+        res.add(
+            f"{name}.classify", "ms", m.pop("classify_ms"), note="classify(canvas) only: no decoding, no DOM (30 calls)"
+        )
         res.info[f"{name}.memory"] = m
         a, b = str(mem[0]), str(mem[1])
-        for key, unit, scale in (("jsHeap", "MB", 1e6), ("tensors", "tensors", 1), ("wasmHeap", "MB", 1e6),
-                                 ("pyObjects", "objects", 1)):
+        for key, unit, scale in (
+            ("jsHeap", "MB", 1e6),
+            ("tensors", "tensors", 1),
+            ("wasmHeap", "MB", 1e6),
+            ("pyObjects", "objects", 1),
+        ):
             short = {"jsHeap": "jsheap", "wasmHeap": "pyheap", "pyObjects": "pyobjects"}.get(key, key)
             for mark in ("warm", a, b):
                 if key in m[mark]:
-                    res.add(f"{name}.mem.{short}.{mark}", unit, m[mark][key] / scale,
-                            note="after a forced GC" if key == "jsHeap" else "")
+                    res.add(
+                        f"{name}.mem.{short}.{mark}",
+                        unit,
+                        m[mark][key] / scale,
+                        note="after a forced GC" if key == "jsHeap" else "",
+                    )
 
 
 def run(res: Results, quick: bool, log: Any = print, rounds: int | None = None) -> None:
@@ -479,13 +480,21 @@ def run(res: Results, quick: bool, log: Any = print, rounds: int | None = None) 
                         has_model = key in ("tfjs", "tm", "site")
                         n = 2 if backend == "cpu" else per_run
                         batch = [uploads[0]] + uploads[1 + i * per_run : 1 + i * per_run + n] if has_model else None
-                        cam = camera_s if last and key in ("site", "tfjs") and mode == "hosted" and backend == "wasm" else 0
-                        memory = mem if last and key in ("site", "tfjs") and mode == "hosted" and backend == "wasm" else None
+                        cam = (
+                            camera_s
+                            if last and key in ("site", "tfjs") and mode == "hosted" and backend == "wasm"
+                            else 0
+                        )
+                        memory = (
+                            mem if last and key in ("site", "tfjs") and mode == "hosted" and backend == "wasm" else None
+                        )
                         t = time.monotonic()
                         r = run_page(br, url, site=key == "site", uploads=batch, camera_s=cam, memory=memory)
-                        log(f"  round {i + 1}/{runs} {name}: "
+                        log(
+                            f"  round {i + 1}/{runs} {name}: "
                             + (f"ready {r['ready_ms'] / 1000:.2f} s" if "ready_ms" in r else f"FAILS: {r.get('error')}")
-                            + f" ({time.monotonic() - t:.0f} s wall)")
+                            + f" ({time.monotonic() - t:.0f} s wall)"
+                        )
                         if "error" in r:
                             res.fail(f"{name}.ready", "s", r["error"][:90])
                             failed.add(name)
@@ -529,15 +538,27 @@ def targets(res: Results) -> None:
             continue
         r = res.ratio(f"ready site {b}/tm {mode}", f"site.{mode}.{b}.ready", f"tm.{mode}.ready")
         tm_fails = m(f"tm.{mode}.ready") is None
-        res.target(f"Ready {mode} ({b}) faster than Teachable Machine's page (ratio < 1)",
-                   0.0 if tm_fails else r, 1.0, "x" + (" (0: TM's page cannot load)" if tm_fails else ""))
+        res.target(
+            f"Ready {mode} ({b}) faster than Teachable Machine's page (ratio < 1)",
+            0.0 if tm_fails else r,
+            1.0,
+            "x" + (" (0: TM's page cannot load)" if tm_fails else ""),
+        )
     res.target("dist/ on disk <= 12 MB", m("size.total.disk"), 12, "MB")
     loaded = m("size.loaded.gzip")
-    res.target("dist/ gzip-compressed <= 9 MB" + (" (what the page loads)" if loaded else " (every file)"),
-               loaded if loaded is not None else m("size.total.gzip"), 9, "MB")
+    res.target(
+        "dist/ gzip-compressed <= 9 MB" + (" (what the page loads)" if loaded else " (every file)"),
+        loaded if loaded is not None else m("size.total.gzip"),
+        9,
+        "MB",
+    )
     a, b = res.info.get("memory_marks", [100, 1000])
-    for what, unit, limit in (("jsheap", "MB", 1.0), ("tensors", "tensors", 0), ("pyheap", "MB", 0.0),
-                              ("pyobjects", "objects", 50)):
+    for what, unit, limit in (
+        ("jsheap", "MB", 1.0),
+        ("tensors", "tensors", 0),
+        ("pyheap", "MB", 0.0),
+        ("pyobjects", "objects", 50),
+    ):
         x, y = m(f"site.hosted.wasm.mem.{what}.{a}"), m(f"site.hosted.wasm.mem.{what}.{b}")
         res.target(f"Memory flat {a}->{b} predictions: {what} growth", None if x is None else y - x, limit, unit)
 
