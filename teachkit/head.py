@@ -96,8 +96,17 @@ def train(
         val_loss=[float(v) for v in h["val_loss"]],
         val_accuracy=[float(v) for v in h["val_accuracy"]],
     )
-    history.best_epoch = int(np.argmax(history.val_accuracy)) + 1
+    history.best_epoch = best_epoch(history.val_accuracy, min(MIN_EPOCHS, epochs))
     return model, history
+
+
+def best_epoch(val_accuracy: list[float], start: int) -> int:
+    """The epoch (counted from 1, not before ``start``) with the best validation accuracy; of
+    equals, the last, since more epochs of the same accuracy mean a surer head."""
+    considered = val_accuracy[start - 1 :] or val_accuracy
+    offset = len(val_accuracy) - len(considered)
+    best = max(considered)
+    return offset + max(i for i, v in enumerate(considered) if v == best) + 1
 
 
 def _compiled(n_classes: int, seed: int) -> Any:
@@ -108,6 +117,8 @@ def _compiled(n_classes: int, seed: int) -> Any:
         optimizer=keras.optimizers.Adam(LEARNING_RATE),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        # Many small steps per call into TensorFlow: the same arithmetic with less Python overhead.
+        steps_per_execution=32,
     )
     return model
 

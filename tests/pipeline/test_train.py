@@ -159,3 +159,12 @@ def test_fine_tune_trains_the_last_blocks_only(trashnet: Path, base_export: Path
     assert any(n.startswith("block_15") for n in changed)
     assert not any(n.startswith(("block_1_", "block_13", "Conv1/")) for n in changed)
     assert not any("moving_" in n for n in changed)  # batch norm stays frozen
+
+
+def test_best_epoch_ignores_the_first_epochs_and_prefers_the_later_of_equals() -> None:
+    from teachkit.head import best_epoch
+
+    acc = [0.9, 0.5, 0.6, 0.7, 0.7, 0.6]
+    assert best_epoch(acc, start=3) == 5  # epoch 1's 0.9 comes before early stopping may start
+    assert best_epoch(acc, start=1) == 1
+    assert best_epoch([0.4, 0.5], start=10) == 2  # fewer epochs than the start: all count
