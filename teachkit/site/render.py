@@ -28,7 +28,7 @@ MARKER = ".teachkit-site"
 TEMPLATES = vendor.SITE_SRC / "templates"
 STATIC = vendor.SITE_SRC / "static"
 #: The page's JavaScript, in load order (site_src/README.md says what each one is for).
-SCRIPTS = ("registry.js", "api.js", "media.js", "loader.js")
+SCRIPTS = ("registry.js", "api.js", "media.js", "tfstart.js", "loader.js")
 
 #: Runtime files the page loads as plain scripts, and binaries it loads through the registry.
 PLAIN = {

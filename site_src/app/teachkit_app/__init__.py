@@ -1,9 +1,9 @@
 """Teachkit's page, in Python: runs in Pyodide, calls TF.js for the model.
 
 Modules, one concern each: ``jsutil`` (crossing to JavaScript), ``ops`` (the shared preprocessing
-plan executed with TF.js), ``backends`` (WebGL, then wasm, then cpu), ``model`` (loading the model
-and classifying one picture), ``results`` (drawing results, labels always as text), ``camera``
-(the webcam loop), ``page`` (wiring the page's controls), ``api`` (``window.teachkit``) and
-``main`` (start-up). The shared core, ``teachkit.preprocess`` and ``teachkit.decide``, is the
-very code the build step runs.
+plan executed with TF.js), ``backends`` (what the pupil is told about the backend js/tfstart.js
+started), ``model`` (the model js/tfstart.js loaded: classifying one picture), ``results``
+(drawing results, labels always as text), ``camera`` (the webcam loop), ``page`` (wiring the
+page's controls), ``api`` (``window.teachkit``) and ``main`` (start-up). The shared core,
+``teachkit.preprocess`` and ``teachkit.decide``, is the very code the build step runs.
 """

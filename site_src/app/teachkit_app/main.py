@@ -1,4 +1,5 @@
-"""Start-up, behind the loading screen: backend, model, warm-up, then the page and the API."""
+"""Start-up, behind the loading screen: take over the model that js/tfstart.js started while
+Python started, warm up the page's own path, then wire the page and the API."""
 
 from __future__ import annotations
 
@@ -16,35 +17,30 @@ from teachkit_app.page import Page
 state: dict[str, Any] = {}
 
 
-async def start(config: Any, status: Any) -> None:
-    """Called once by js/loader.js; connects ``window.teachkit`` when the model is warm."""
-    cfg = config.to_py()
-    tf = js.tf
+async def start(status: Any, tf_started: Any) -> str | None:
+    """Called once by js/loader.js with the promise of the started model; connects
+    ``window.teachkit`` when the page is ready. Returns why it could not start (None: it did)."""
     try:
-        wanted = js.URLSearchParams.new(js.location.search).get("backend")
-        status("Starting TensorFlow.js…")
-        backend, notes = await backends.choose(tf, str(wanted) if wanted else None, cfg["tfjsWasm"])
-        status("Loading the model…")
-        classifier = await Classifier.load(tf, cfg["model"]["dir"])
-        status("Warming up the model…")
+        started = await tf_started  # at once: the loader lets TF.js finish before Python starts
+        classifier = Classifier.from_started(js.tf, started)
+        status("Preparing the page…")
         await classifier.warm_up()
         # A teacher's own page (a game, a quiz) may carry only the API: no classifier controls.
         page = Page(classifier) if present(js.document.getElementById("results")) else None
         if page is not None:
             page.wire()
-            for note in notes:
+            for note in backends.notes(started.failed.to_py()):
                 page.say(note, kind="info")
         api = Api(classifier)
         state.update(classifier=classifier, page=page, api=api)
         badge = js.document.getElementById("backend")
         if present(badge):
-            badge.textContent = backend
-            badge.dataset.backend = backend
+            badge.textContent = str(started.backend)
+            badge.dataset.backend = str(started.backend)
+        status("")
         js.document.body.classList.add("ready")
         js.teachkitBridge.connect(api.to_js())
     except Exception as e:
-        message = f"The page could not start: {e}"
-        status(message)
-        js.document.body.classList.add("failed")
-        js.teachkitBridge.fail(message)
         js.console.error(f"teachkit: start-up failed: {e!r}")
+        return str(e)
+    return None

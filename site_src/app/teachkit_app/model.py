@@ -14,7 +14,6 @@ import js
 from pyodide.ffi import create_once_callable, to_js
 
 from teachkit import decide, preprocess
-from teachkit_app.jsutil import to_object
 from teachkit_app.ops import TfjsOps
 
 
@@ -36,20 +35,6 @@ class Result:
         }
 
 
-async def _fetch_json(url: str) -> Any:
-    response = await js.fetch(url)
-    if not response.ok:
-        raise RuntimeError(f"{url} is missing ({response.status})")
-    return await response.json()
-
-
-async def _fetch_bytes(url: str) -> bytes:
-    response = await js.fetch(url)
-    if not response.ok:
-        raise RuntimeError(f"{url} is missing ({response.status})")
-    return (await response.arrayBuffer()).to_py().tobytes()
-
-
 class Classifier:
     """A loaded TF.js layers model with its labels, "not sure" rule and preprocessing settings."""
 
@@ -67,38 +52,35 @@ class Classifier:
         self.backend = str(tf.getBackend())
 
     @classmethod
-    async def load(cls, tf: Any, folder: str) -> Classifier:
-        """Load ``folder``'s model.json, weights and metadata.json (through the asset registry)."""
-        metadata = (await _fetch_json(folder + "metadata.json")).to_py()
-        topology = (await _fetch_json(folder + "model.json")).to_py()
-        specs = [w for group in topology["weightsManifest"] for w in group["weights"]]
-        weights = b"".join([await _fetch_bytes(folder + p) for g in topology["weightsManifest"] for p in g["paths"]])
-        artifacts = to_object({"modelTopology": topology["modelTopology"], "weightSpecs": specs})
-        artifacts.weightData = to_js(weights).buffer
-        net = await tf.loadLayersModel(tf.io.fromMemory(artifacts))
-        return cls(tf, net, metadata)
+    def from_started(cls, tf: Any, started: Any) -> Classifier:
+        """The model js/tfstart.js loaded and warmed up while Python started."""
+        return cls(tf, started.net, started.metadata.to_py())
 
-    def _forward(self, canvas: Any, mirror: bool) -> Any:
-        """Pixels to class probabilities, as one tensor (runs inside tf.tidy)."""
-        tf = self.tf
-        image = tf.browser.fromPixels(canvas)
+    def _prepare(self, pixels: Any, mirror: bool) -> Any:
+        """Pixels (a canvas, or the webcam's video element) to the model's input: the shared
+        preprocessing plan run with TF.js ops (call inside tf.tidy)."""
+        image = self.tf.browser.fromPixels(pixels)
         height, width = int(image.shape[0]), int(image.shape[1])
         plan = preprocess.plan(width, height, size=self.size, mirror=mirror)
-        x = preprocess.run(plan, image.toFloat(), self.ops)
+        return preprocess.run(plan, image.toFloat(), self.ops)
+
+    def _forward(self, pixels: Any, mirror: bool) -> Any:
+        """Pixels to class probabilities, as one tensor (call inside tf.tidy)."""
+        x = self._prepare(pixels, mirror)
         return self.net.predict(x.expandDims(0)).reshape(to_js([-1]))
 
-    async def probabilities(self, canvas: Any, mirror: bool = False) -> list[float]:
-        """The model's probabilities for the picture on ``canvas`` (every tensor freed after)."""
-        y = self.tf.tidy(create_once_callable(lambda: self._forward(canvas, mirror)))
+    async def probabilities(self, pixels: Any, mirror: bool = False) -> list[float]:
+        """The model's probabilities for the picture on ``pixels`` (every tensor freed after)."""
+        y = self.tf.tidy(create_once_callable(lambda: self._forward(pixels, mirror)))
         try:
             data = await y.data()
             return [float(v) for v in data.to_py()]
         finally:
             y.dispose()
 
-    async def classify(self, canvas: Any, mirror: bool = False) -> Result:
+    async def classify(self, pixels: Any, mirror: bool = False) -> Result:
         start = js.performance.now()
-        probs = await self.probabilities(canvas, mirror)
+        probs = await self.probabilities(pixels, mirror)
         index = decide.decide(probs, self.rule)
         return Result(
             label=None if index is None else self.labels[index],
@@ -108,7 +90,13 @@ class Classifier:
         )
 
     async def warm_up(self) -> None:
-        """One prediction on a blank picture: compiles the shaders / kernels before the first photo."""
+        """The page's own path up to the model, once, on a blank picture that is halved and then
+        resized (the preprocessing's kernels, WebGL's shaders, Python's crossings to TF.js):
+        js/tfstart.js has warmed the model itself up, a second prediction would add nothing."""
         canvas = js.document.createElement("canvas")
-        canvas.width = canvas.height = self.size
-        await self.probabilities(canvas)
+        canvas.width = canvas.height = 2 * self.size + 2
+        x = self.tf.tidy(create_once_callable(lambda: self._prepare(canvas, True)))
+        try:
+            await x.data()
+        finally:
+            x.dispose()
