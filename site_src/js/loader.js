@@ -60,7 +60,8 @@
       say("scripts", next ? `Loading ${next.what}… ${mb(left)} MB left` : "", (total - left) / total);
     progress(ordered[0]);
     const loaded = ordered.map((s, i) =>
-      loadScript(s.src).then(() => {
+      // a compressed script (TF.js) runs once registered, in order (js/registry.js)
+      loadScript(s.src).then(() => s.run && teachkitAssets.run(s.run)).then(() => {
         left -= s.bytes;
         progress(ordered[i + 1]);
       }),

@@ -3,7 +3,8 @@
 // Chromium refuses fetch() and module imports on file:// pages, but runs classic <script src>.
 // Each NAME.js script calls teachkitAssets.register(NAME, type, size, gzip+base64 bytes); this
 // file answers fetch() for those URLs and makes blob: URLs for the APIs that want a URL (the
-// Pyodide module import, the TF.js wasm binaries). Hosted or from a USB stick, the same code runs.
+// Pyodide module import, the TF.js wasm binaries), and runs registered scripts (TF.js, shipped
+// compressed too: a third of its size). Hosted or from a USB stick, the same code runs.
 "use strict";
 (function () {
   const packed = new Map(); // absolute URL -> {type, size, data}
@@ -44,6 +45,27 @@
     return URL.createObjectURL(new Blob([await bytes(path)], { type: entry ? entry.type : "" }));
   }
 
+  // Registered scripts run from blob: URLs (the CSP allows them), one after the other in the
+  // order asked: TF.js's wasm backend needs TF.js. A failed one fails the ones after it too.
+  let running = Promise.resolve();
+  function run(path) {
+    running = running.then(async () => {
+      const url = await blobURL(path);
+      try {
+        await new Promise((resolve, reject) => {
+          const el = document.createElement("script");
+          el.src = url;
+          el.onload = () => resolve();
+          el.onerror = () => reject(new Error(`${path} could not run`));
+          document.head.appendChild(el);
+        });
+      } finally {
+        URL.revokeObjectURL(url);
+      }
+    });
+    return running;
+  }
+
   globalThis.fetch = function (input, init) {
     const url = input instanceof Request ? input.url : String(input);
     const key = absolute(url);
@@ -57,6 +79,7 @@
     bytes,
     response,
     blobURL,
+    run,
     absolute,
   };
 })();
