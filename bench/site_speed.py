@@ -115,6 +115,32 @@ def _script_tags(srcs: list[str]) -> str:
     return "\n".join(f'<script src="{s}"></script>' for s in srcs)
 
 
+def _decoded(asset: Path) -> bytes:
+    """The bytes a site's encoded asset (``NAME.js``, teachkit/site/assets.py) registers."""
+    m = re.search(r',"([A-Za-z0-9+/=]*)"\);\s*$', asset.read_text(encoding="ascii"))
+    if not m:
+        raise RuntimeError(f"{asset} is not an encoded asset")
+    return gzip.decompress(base64.b64decode(m.group(1)))
+
+
+def _plain_copies(dist: Path, config: dict[str, Any]) -> tuple[dict[str, str], str]:
+    """The comparison pages cannot run the site's compressed scripts (TF.js; the site's loader does)
+    and Teachable Machine's page loads model.json by URL, which the site ships only encoded: the
+    same bytes, decoded into dist/bench/plain/. Returns {site script: plain script}, model folder."""
+    plain = dist / "bench" / "plain"
+    (plain / "model").mkdir(parents=True)
+    scripts = {}
+    for s in config["scripts"]:
+        if s.get("run"):
+            name = Path(s["run"]).name
+            (plain / name).write_bytes(_decoded(dist / s["src"]))
+            scripts[s["src"]] = f"bench/plain/{name}"
+    model = dist / config["model"]["dir"]
+    for asset in model.glob("*.js"):
+        (plain / "model" / asset.name.removesuffix(".js")).write_bytes(_decoded(asset))
+    return scripts, "bench/plain/model/"
+
+
 def prepare(tmp: Path) -> tuple[Path, dict[str, Any]]:
     """Render the site, then write the comparison pages into dist/bench/."""
     from teachkit.site import build_site, vendor
@@ -124,15 +150,18 @@ def prepare(tmp: Path) -> tuple[Path, dict[str, Any]]:
     out = dist / "bench"
     out.mkdir()
     shutil.copyfile(PAGES / "common.js", out / "common.js")
-    scripts = [s["src"] for s in config["scripts"]]
+    plain, model_dir = _plain_copies(dist, config)
+    scripts = [plain.get(s["src"], s["src"]) for s in config["scripts"]]
     python = [s for s in scripts if s.startswith("runtime/pyodide/")]
-    tfjs = [s for s in scripts if s.startswith("runtime/tfjs/") or s.startswith(config["model"]["dir"])]
+    tfjs = [
+        s for s in scripts if s.startswith(("runtime/tfjs/", "bench/plain/")) or s.startswith(config["model"]["dir"])
+    ]
     sub = {
         "pyodide.html": {"@SCRIPTS@": _script_tags(python)},
         "tfjs.html": {"@SCRIPTS@": _script_tags(tfjs)},
         "parallel.html": {"@SCRIPTS@": _script_tags(python + tfjs)},
         "pyodide-plain.html": {},
-        "tm.html": {"@MODEL_DIR@": config["model"]["dir"]},
+        "tm.html": {"@MODEL_DIR@": model_dir},
     }
     bench_config = config
     for name, repl in sub.items():
@@ -328,49 +357,58 @@ def measure_memory(page: Any, ctx: Any, site: bool, first: int, total: int) -> d
 
 
 # -- size ----------------------------------------------------------------------------------------
-def sizes(dist: Path, res: Results) -> None:
-    """dist/ on disk and gzip-compressed (as a server with gzip sends it), per part."""
-    parts: dict[str, list[int]] = {}
-    for p in sorted(dist.rglob("*")):
-        if not p.is_file() or p.relative_to(dist).parts[0] == "bench" or p.name.startswith("bench-"):
-            continue
-        rel = p.relative_to(dist).as_posix()
-        part = (
-            "pyodide"
-            if rel.startswith("runtime/pyodide/")
-            else "tfjs"
-            if rel.startswith("runtime/tfjs/")
-            else "model"
-            if rel.startswith("model-")
-            else "app"
-        )
-        data = p.read_bytes()
-        t = parts.setdefault(part, [0, 0])
+PARTS = ("pyodide", "tfjs", "model", "app")
+
+
+def _part(rel: str) -> str:
+    """Which part of the site a file of dist/ belongs to: Pyodide, TF.js, the model, or the app
+    (its wheel, pages, scripts, style)."""
+    if rel.startswith("runtime/pyodide/"):
+        return "pyodide"
+    if rel.startswith("runtime/tfjs/"):
+        return "tfjs"
+    if rel.startswith("model-"):
+        return "model"
+    return "app"
+
+
+def _add_sizes(res: Results, prefix: str, files: list[tuple[str, bytes]], raw: str = "disk") -> dict[str, list[int]]:
+    """Per part: the files' bytes (``raw``: as on disk) and gzip-compressed (level 6, what a gzip server sends)."""
+    parts: dict[str, list[int]] = {part: [0, 0] for part in PARTS}
+    for rel, data in files:
+        t = parts[_part(rel)]
         t[0] += len(data)
         t[1] += len(gzip.compress(data, compresslevel=6))
-    for part, (disk, gz) in parts.items():
-        res.add(f"size.{part}.disk", "MB", disk / 1e6)
-        res.add(f"size.{part}.gzip", "MB", gz / 1e6)
+    for part, (n, gz) in parts.items():
+        res.add(f"{prefix}.{part}.{raw}", "MB", n / 1e6)
+        res.add(f"{prefix}.{part}.gzip", "MB", gz / 1e6)
+    return parts
+
+
+def sizes(dist: Path, res: Results) -> None:
+    """dist/ on disk and gzip-compressed (as a server with gzip sends it), per part."""
+    files = [
+        (p.relative_to(dist).as_posix(), p.read_bytes())
+        for p in sorted(dist.rglob("*"))
+        if p.is_file() and p.relative_to(dist).parts[0] != "bench" and not p.name.startswith("bench-")
+    ]
+    parts = _add_sizes(res, "size", files)
     res.add("size.total.disk", "MB", sum(v[0] for v in parts.values()) / 1e6, note="dist/ on disk (the USB case)")
     res.add("size.total.gzip", "MB", sum(v[1] for v in parts.values()) / 1e6, note="transferred, gzip level 6")
 
 
 def transferred(dist: Path, base: str, res: Results) -> None:
-    """What the site's page actually downloads until ready (hosted), gzip-compressed."""
+    """What the site's page actually downloads until ready (hosted), per part, gzip-compressed."""
     urls = res.info.pop("transferred", None)
     if not urls:
         return
-    total_raw = total_gz = 0
-    seen = set()
+    seen: dict[str, bytes] = {}
     for url in urls:
-        if not url.startswith(base) or url in seen:
-            continue
-        seen.add(url)
-        p = dist / url[len(base) :].split("?")[0]
-        if p.is_file():
-            data = p.read_bytes()
-            total_raw += len(data)
-            total_gz += len(gzip.compress(data, compresslevel=6))
+        rel = url[len(base) :].split("?")[0] if url.startswith(base) else None
+        if rel is not None and rel not in seen and (dist / rel).is_file():
+            seen[rel] = (dist / rel).read_bytes()
+    parts = _add_sizes(res, "size.loaded", list(seen.items()), raw="raw")
+    total_raw, total_gz = (sum(v[i] for v in parts.values()) for i in (0, 1))
     res.add("size.loaded.raw", "MB", total_raw / 1e6, note=f"the {len(seen)} files the page loads until ready")
     res.add("size.loaded.gzip", "MB", total_gz / 1e6, note="the same, as a gzip server sends them")
 
