@@ -133,7 +133,8 @@ STAGES = {
     "base model": ("teachkit.basemodel", "load"),
     "embed": ("teachkit.embeddings", "embed"),
     "fit head": ("teachkit.train", "fit"),
-    "export": ("teachkit.export", "write_model"),
+    "export": ("teachkit.export", "layers_model"),
+    "write": ("teachkit.export", "write_model"),
 }
 
 

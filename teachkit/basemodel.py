@@ -9,9 +9,11 @@ cached or can be downloaded.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +22,39 @@ from teachkit.tmexport import ModelError, open_model
 
 FEATURES = 1280
 ENV = "TEACHKIT_BASE"
+#: The file Keras caches its ImageNet weights in (the fingerprint of the Keras source).
+KERAS_WEIGHTS = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5"
 
 
-@dataclass
 class BaseModel:
-    """The feature extractor, a short id of its weights (keys the embedding cache), and where it came from."""
+    """The feature extractor, a short id of its weights (keys the embedding cache), and where it came from.
 
-    model: Any  # tf_keras Sequential: (None, 224, 224, 3) -> (None, 1280)
-    id: str
-    source: str
-    _compiled: Any = None
+    Given ``load`` instead of ``model``, it builds the Keras model (about 2 s) only when
+    something needs it: a rebuild whose photos are all in the embedding cache, and whose export
+    comes from a template, never does.
+    """
+
+    def __init__(self, id: str, source: str, model: Any = None, load: Callable[[], Any] | None = None) -> None:
+        self.id = id
+        self.source = source
+        self._model = model
+        self._load = load
+        self._compiled: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> Any:  # tf_keras Sequential: (None, 224, 224, 3) -> (None, 1280)
+        with self._lock:
+            if self._model is None and self._load is not None:
+                self._model = self._load()
+            return self._model
 
     def compiled(self) -> Any:
         """The model's inference as one traced TensorFlow function (built on first use)."""
         if self._compiled is None:
             tf = tfenv.import_tensorflow()
-            self._compiled = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
+            model = self.model
+            self._compiled = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
         return self._compiled
 
 
@@ -78,15 +97,66 @@ def _from_keras() -> Any:
     return keras.Sequential([net, keras.layers.GlobalAveragePooling2D()], name="base")
 
 
-def load(base_from: Path | None = None) -> BaseModel:
-    """The frozen base model from the first source that is given or available."""
+def _fingerprint(source: Path | None) -> str | None:
+    """A cheap digest of the files a base comes from (not of its weights), or None if unknown."""
+    if source is None:
+        files = [Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / KERAS_WEIGHTS]
+    elif source.is_dir():
+        files = sorted(p for p in source.iterdir() if p.is_file())
+    else:
+        files = [source]
+    h = hashlib.sha256()
+    try:
+        for f in files:
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def _loader(chosen: Path | None) -> Callable[[], Any]:
+    def load_model() -> Any:
+        model = _from_export(chosen) if chosen is not None else _from_keras()
+        model.trainable = False
+        return model
+
+    return load_model
+
+
+def load(base_from: Path | None = None, memo: Path | None = None) -> BaseModel:
+    """The frozen base model from the first source that is given or available.
+
+    ``memo`` (a JSON file in the models' cache) remembers each source's weights id: when it
+    knows this one, the id is known at once and the Keras model is built only if needed.
+    """
     tfenv.import_tensorflow()
     chosen = base_from or (Path(os.environ[ENV]) if os.environ.get(ENV) else None)
     if chosen is not None:
-        model = _from_export(chosen)
         source = f"MobileNetV2 from the Teachable Machine export {chosen}"
     else:
-        model = _from_keras()
         source = "MobileNetV2 with Keras' ImageNet weights"
-    model.trainable = False
-    return BaseModel(model=model, id=weights_id(model), source=source)
+    load_model = _loader(chosen)
+    fingerprint = _fingerprint(chosen)
+    known = _read_memo(memo).get(fingerprint or "")
+    if known:
+        return BaseModel(id=known, source=source, load=load_model)
+    model = load_model()
+    base = BaseModel(model=model, id=weights_id(model), source=source)
+    if memo is not None and fingerprint:
+        _write_memo(memo, {**_read_memo(memo), fingerprint: base.id})
+    return base
+
+
+def _read_memo(memo: Path | None) -> dict[str, str]:
+    try:
+        data = json.loads(memo.read_text()) if memo else {}
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_memo(memo: Path, data: dict[str, str]) -> None:
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    tmp = memo.with_name(f".{memo.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(memo)

@@ -7,15 +7,16 @@ of those re-embeds everything that depends on it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from teachkit import augment, images, photos, preprocess
+from teachkit import augment, images, lite, photos, preprocess
 from teachkit.basemodel import FEATURES, BaseModel
 from teachkit.dataset import PhotoInfo
-from teachkit.progress import bar
+from teachkit.progress import counter
 
 BATCH = 32
 
@@ -25,7 +26,17 @@ class EmbeddingCache:
 
     def __init__(self, root: Path, base: BaseModel) -> None:
         self.dir = root / f"{base.id}-{preprocess.VERSION}"
+        self.lite_path = root / f"{base.id}.tflite"
         self.base = base
+        self._embedder: Callable[[np.ndarray], np.ndarray] | None = None
+
+    def embedder(self) -> Callable[[np.ndarray], np.ndarray]:
+        """Preprocessed inputs -> features: TensorFlow Lite's interpreter for the base (converted
+        once, then kept in the cache), or TensorFlow's graph where Lite cannot run it."""
+        if self._embedder is None:
+            fast = lite.cached(self.lite_path, lambda: self.base.model)
+            self._embedder = fast or (lambda inputs: embed_inputs(self.base, inputs))
+        return self._embedder
 
     def _path(self, digest: str, augmented: bool) -> Path:
         suffix = f".{augment.VERSION}x{augment.COPIES}" if augmented else ""
@@ -65,13 +76,25 @@ def embed_inputs(base: BaseModel, inputs: np.ndarray) -> np.ndarray:
     return np.concatenate(out).astype(np.float32)
 
 
+def _inputs(infos: Sequence[PhotoInfo], chunk: Sequence[int], augmented_for: set[int]) -> np.ndarray:
+    """The preprocessed rows of ``chunk``'s photos: each photo, then its augmented views if any."""
+    rows = []
+    for i in chunk:
+        x = images.to_input(photos.decode(infos[i].path))
+        rows.append(x[None])
+        if i in augmented_for:
+            rows.append(augment.views(x, infos[i].digest))
+    return np.concatenate(rows)
+
+
 def embed(
     infos: Sequence[PhotoInfo], cache: EmbeddingCache, augmented_for: set[int] | None = None
 ) -> tuple[np.ndarray, dict[int, np.ndarray], int]:
     """Features of every photo, and of the augmented copies of those in ``augmented_for``.
 
     Returns (features (N, 1280), {index: copies (COPIES, 1280)}, how many photos were embedded
-    now rather than read from the cache).
+    now rather than read from the cache). A second thread decodes and augments the next photos
+    while the base embeds these: on two cores that takes the decoding off the critical path.
     """
     augmented_for = augmented_for or set()
     features: list[np.ndarray | None] = [cache.get(info.digest, False) for info in infos]
@@ -81,24 +104,24 @@ def embed(
         if got is not None:
             copies[i] = got
     todo = [i for i, f in enumerate(features) if f is None or (i in augmented_for and i not in copies)]
-    per_call = max(1, BATCH // (1 + augment.COPIES)) if augmented_for else BATCH
-    for start in bar(range(0, len(todo), per_call), "Embedding photos", total=-(-len(todo) // per_call), unit="batch"):
-        chunk = todo[start : start + per_call]
-        batch: list[np.ndarray] = []
-        spans: list[tuple[int, int, int]] = []  # (photo index, first row, rows)
-        for i in chunk:
-            x = images.to_input(photos.decode(infos[i].path))
-            rows = [x[None]]
-            if i in augmented_for:
-                rows.append(augment.views(x, infos[i].digest))
-            stacked = np.concatenate(rows)
-            spans.append((i, sum(len(b) for b in batch), len(stacked)))
-            batch.append(stacked)
-        out = embed_inputs(cache.base, np.concatenate(batch))
-        for i, first, rows in spans:
-            features[i] = out[first]
-            cache.put(infos[i].digest, False, out[first])
-            if rows > 1:
-                copies[i] = out[first + 1 : first + rows]
-                cache.put(infos[i].digest, True, copies[i])
+    chunks = [todo[start : start + BATCH] for start in range(0, len(todo), BATCH)]
+    if chunks:
+        run = cache.embedder()
+        with ThreadPoolExecutor(max_workers=1) as prepare, counter(len(todo), "Embedding photos", "photo") as shown:
+            pending = prepare.submit(_inputs, infos, chunks[0], augmented_for)
+            for k, chunk in enumerate(chunks):
+                inputs = pending.result()
+                if k + 1 < len(chunks):
+                    pending = prepare.submit(_inputs, infos, chunks[k + 1], augmented_for)
+                out = run(inputs)
+                row = 0
+                for i in chunk:
+                    features[i] = out[row]
+                    cache.put(infos[i].digest, False, out[row])
+                    row += 1
+                    if i in augmented_for:
+                        copies[i] = out[row : row + augment.COPIES]
+                        cache.put(infos[i].digest, True, copies[i])
+                        row += augment.COPIES
+                shown.update(len(chunk))
     return np.stack(features) if features else np.zeros((0, FEATURES), np.float32), copies, len(todo)

@@ -1,23 +1,23 @@
 """The head: Teachable Machine's small classifier on top of the frozen base's 1280 features.
 
 Dense(100, relu) then Dense(N, softmax, no bias), trained with Adam as Teachable Machine does,
-but reshuffled every epoch and weighted against class imbalance. Training runs twice: first on
-the training part, stopped early on the validation slice (which also gives the honest validation
-predictions that calibrate the model and tune "not sure"), then a fresh head on training and
-validation photos together for the number of epochs the first run found best, so that no photo
-is wasted (Teachable Machine, too, trains on every photo it does not hold out).
+but reshuffled every epoch and weighted against class imbalance. Two heads train side by side:
+the first on the training part, stopped early on the validation slice (which also gives the
+honest validation predictions that calibrate the model and tune "not sure"), and the final one
+on training and validation photos together, kept at the epoch the first found best, so that no
+photo is wasted (Teachable Machine, too, trains on every photo it does not hold out).
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from teachkit import tfenv
+from teachkit import progress, tfenv
 from teachkit.basemodel import FEATURES
-from teachkit.progress import epoch_bar
 
 HIDDEN = 100
 LEARNING_RATE = 0.001
@@ -59,45 +59,71 @@ def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
     return {c: float(len(y) / (n_classes * counts[c])) if counts[c] else 0.0 for c in range(n_classes)}
 
 
+@dataclass
+class Trained:
+    """The two heads one training run makes, and the first one's history."""
+
+    first: Any  # trained on the training part, at its best validation epoch
+    final: Any  # trained on training and validation photos for that many epochs
+    history: History
+
+
 def train(
     x: np.ndarray,
     y: np.ndarray,
     x_val: np.ndarray,
     y_val: np.ndarray,
+    x_all: np.ndarray,
+    y_all: np.ndarray,
     n_classes: int,
     epochs: int,
     seed: int,
     batch_size: int = BATCH,
-) -> tuple[Any, History]:
-    """Fit a new head; return it with the best validation epoch's weights, and its history."""
-    keras = tfenv.keras()
-    model = _compiled(n_classes, seed)
-    stop = keras.callbacks.EarlyStopping(
-        monitor="val_accuracy",
-        patience=PATIENCE,
-        start_from_epoch=min(MIN_EPOCHS, epochs),
-        restore_best_weights=True,
-    )
-    fit = model.fit(
-        x,
-        y,
-        validation_data=(x_val, y_val),
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=True,
-        class_weight=class_weights(y, n_classes),
-        callbacks=[stop, epoch_bar(epochs, "Training")],
-        verbose=0,
-    )
-    h = fit.history
-    history = History(
-        loss=[float(v) for v in h["loss"]],
-        accuracy=[float(v) for v in h["accuracy"]],
-        val_loss=[float(v) for v in h["val_loss"]],
-        val_accuracy=[float(v) for v in h["val_accuracy"]],
-    )
-    history.best_epoch = best_epoch(history.val_accuracy, min(MIN_EPOCHS, epochs))
-    return model, history
+) -> Trained:
+    """Fit the first head on (x, y), stopped early on the validation slice, and the final head
+    on (x_all, y_all) for the first one's best number of epochs.
+
+    The first stops as Keras' EarlyStopping(monitor="val_accuracy", patience=PATIENCE,
+    start_from_epoch=MIN_EPOCHS) would, and keeps the weights of ``best_epoch``. The final head
+    does not wait to learn that number: it trains alongside, epoch for epoch on a second thread
+    (nothing in its arithmetic depends on how many epochs it will get), and keeps its weights of
+    each new best epoch. On two cores the two heads take the time of one.
+    """
+    start = min(MIN_EPOCHS, epochs)
+    first = _Trainer(n_classes, seed, x, y, batch_size)
+    final = _Trainer(n_classes, seed, x_all, y_all, batch_size)
+    tf = tfenv.import_tensorflow()
+    x_val_t, y_val_t = tf.constant(x_val, tf.float32), tf.constant(y_val, tf.int32)
+    history = History()
+    kept: list[np.ndarray] = []
+    kept_final: list[np.ndarray] = []
+    best_seen, waited = -1.0, 0
+    with ThreadPoolExecutor(max_workers=1) as beside, progress.counter(epochs, "Training", "epoch") as shown:
+        for epoch in range(1, epochs + 1):
+            final_epoch = beside.submit(final.epoch)
+            loss, accuracy = first.epoch()
+            val_loss, val_accuracy = (float(v) for v in first.evaluate(x_val_t, y_val_t))
+            final_epoch.result()
+            history.loss.append(loss)
+            history.accuracy.append(accuracy)
+            history.val_loss.append(val_loss)
+            history.val_accuracy.append(val_accuracy)
+            shown.set_postfix(accuracy=f"{accuracy:.2f}", val_accuracy=f"{val_accuracy:.2f}")
+            shown.update(1)
+            if epoch < start:
+                continue
+            if best_epoch(history.val_accuracy, start) == epoch:
+                kept, kept_final = first.model.get_weights(), final.model.get_weights()
+            if val_accuracy > best_seen:
+                best_seen, waited = val_accuracy, 0
+            else:
+                waited += 1
+                if waited >= PATIENCE:
+                    break
+    history.best_epoch = best_epoch(history.val_accuracy, start)
+    first.model.set_weights(kept)
+    final.model.set_weights(kept_final)
+    return Trained(first.model, final.model, history)
 
 
 def best_epoch(val_accuracy: list[float], start: int) -> int:
@@ -109,34 +135,79 @@ def best_epoch(val_accuracy: list[float], start: int) -> int:
     return offset + max(i for i, v in enumerate(considered) if v == best) + 1
 
 
-def _compiled(n_classes: int, seed: int) -> Any:
-    keras = tfenv.keras()
-    keras.utils.set_random_seed(seed)
-    model = build(n_classes)
-    model.compile(
-        optimizer=keras.optimizers.Adam(LEARNING_RATE),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        # Many small steps per call into TensorFlow: the same arithmetic with less Python overhead.
-        steps_per_execution=32,
-    )
-    return model
+class _Trainer:
+    """Adam on the class-weighted cross-entropy, one whole epoch per call into TensorFlow.
 
+    The arithmetic of Keras' ``fit`` with Adam (mini-batches of ``batch_size``, reshuffled every
+    epoch, each row's loss times its class's weight), written as plain TensorFlow ops on the
+    head's own variables, so that each epoch's loop runs inside one traced function. Measured on
+    trashnet-subset's rows: 4x less time per epoch than ``fit``, whose per-step overhead and
+    tracing of Keras' layers and optimizer dwarf the arithmetic of a 130,000-weight head.
+    """
 
-def refit(x: np.ndarray, y: np.ndarray, n_classes: int, epochs: int, seed: int, batch_size: int = BATCH) -> Any:
-    """A fresh head trained for exactly ``epochs`` on all of x (training and validation photos)."""
-    model = _compiled(n_classes, seed)
-    model.fit(
-        x,
-        y,
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=True,
-        class_weight=class_weights(y, n_classes),
-        callbacks=[epoch_bar(epochs, "Training on every photo")],
-        verbose=0,
-    )
-    return model
+    BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7  # Keras' Adam defaults, as Teachable Machine uses
+
+    def __init__(self, n_classes: int, seed: int, x: np.ndarray, y: np.ndarray, batch_size: int) -> None:
+        tf = tfenv.import_tensorflow()
+        keras = tfenv.keras()
+        self.model = build(n_classes)
+        hidden, classes = _dense(self.model)
+        variables = [hidden.kernel, hidden.bias, classes.kernel]
+        # The first weights come from ``seed`` alone, not from TensorFlow's global random state,
+        # which the base, loading on another thread, may be drawing from meanwhile.
+        for offset, kernel in enumerate((hidden.kernel, classes.kernel)):
+            kernel.assign(keras.initializers.GlorotUniform(seed=seed * 2 + offset)(kernel.shape))
+        moments = [(tf.Variable(tf.zeros_like(v)), tf.Variable(tf.zeros_like(v))) for v in variables]
+        steps_done = tf.Variable(0.0)
+        data_x, data_y = tf.constant(x, tf.float32), tf.constant(y, tf.int32)
+        weights = class_weights(y, n_classes)
+        class_weight = tf.constant([weights[c] for c in range(n_classes)], tf.float32)
+        self._rows = len(x)
+        self._shuffle = np.random.default_rng(seed)
+        b1, b2, eps = self.BETA_1, self.BETA_2, self.EPSILON
+
+        def logits_of(features: Any) -> Any:
+            return tf.nn.relu(features @ hidden.kernel + hidden.bias) @ classes.kernel
+
+        @tf.function
+        def run_epoch(order: Any) -> tuple[Any, Any]:
+            n = tf.shape(order)[0]
+            steps = (n + batch_size - 1) // batch_size
+            loss_sum, correct = tf.constant(0.0), tf.constant(0)
+            for step in tf.range(steps):
+                rows = order[step * batch_size : (step + 1) * batch_size]
+                xb, yb = tf.gather(data_x, rows), tf.gather(data_y, rows)
+                with tf.GradientTape() as tape:
+                    logits = logits_of(xb)
+                    per_row = tf.nn.sparse_softmax_cross_entropy_with_logits(yb, logits)
+                    loss = tf.reduce_mean(per_row * tf.gather(class_weight, yb))
+                grads = tape.gradient(loss, variables)
+                steps_done.assign_add(1.0)
+                b1_power, b2_power = b1**steps_done, b2**steps_done
+                for k, v in enumerate(variables):  # Adam's update, one fused kernel per variable
+                    m, s = moments[k]
+                    tf.raw_ops.ResourceApplyAdam(
+                        var=v.handle, m=m.handle, v=s.handle, beta1_power=b1_power, beta2_power=b2_power,
+                        lr=LEARNING_RATE, beta1=b1, beta2=b2, epsilon=eps, grad=grads[k],
+                    )  # fmt: skip
+                loss_sum += loss
+                correct += tf.reduce_sum(tf.cast(tf.argmax(logits, 1, output_type=tf.int32) == yb, tf.int32))
+            return loss_sum / tf.cast(steps, tf.float32), tf.cast(correct, tf.float32) / tf.cast(n, tf.float32)
+
+        @tf.function
+        def evaluate(features: Any, labels: Any) -> tuple[Any, Any]:
+            logits = logits_of(features)
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+            hits = tf.cast(tf.argmax(logits, 1, output_type=tf.int32) == labels, tf.float32)
+            return loss, tf.reduce_mean(hits)
+
+        self._run_epoch = run_epoch
+        self.evaluate = evaluate
+
+    def epoch(self) -> tuple[float, float]:
+        """One epoch over every row in a new order; the mean batch loss and the accuracy."""
+        loss, accuracy = self._run_epoch(self._shuffle.permutation(self._rows).astype(np.int32))
+        return float(loss), float(accuracy)
 
 
 def _dense(head: Any) -> tuple[Any, Any]:

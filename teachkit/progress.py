@@ -21,6 +21,11 @@ def bar(items: Iterable[T], desc: str, total: int | None = None, unit: str = "ph
     return iter(tqdm(items, desc=desc, total=total, unit=unit, disable=not enabled(), leave=False))
 
 
+def counter(total: int, desc: str, unit: str) -> Any:
+    """A progress bar to advance by hand (``.update(n)``, ``.set_postfix(...)``); a context manager."""
+    return tqdm(total=total, desc=desc, unit=unit, disable=not enabled(), leave=False)
+
+
 def epoch_bar(epochs: int, desc: str) -> Any:
     """A Keras callback showing training as one bar of epochs, with the latest accuracies."""
     from teachkit import tfenv

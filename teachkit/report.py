@@ -228,19 +228,20 @@ def lighting(info: dataset.PhotoInfo) -> tuple[float, float]:
     return brightness, warmth
 
 
-def border(info: dataset.PhotoInfo, balanced: bool = False) -> np.ndarray:
+def borders(info: dataset.PhotoInfo) -> tuple[np.ndarray, np.ndarray]:
     """The chromaticity (red and green shares) of each side's outer eighth (top, bottom, left,
-    right): 8 numbers, the same under brighter or dimmer light of one colour. ``balanced``
-    first divides by the photo's mean colour, so that the light's colour drops out too."""
+    right): 8 numbers, the same under brighter or dimmer light of one colour; and the same
+    after dividing by the photo's mean colour ("balanced"), so that the light's colour drops out
+    too. One trimming of the photo serves both."""
     a = _trim_bars(_pixels(info))
     h, w = a.shape[:2]
     bh, bw = max(1, h // 8), max(1, w // 8)
     sides = [a[:bh], a[-bh:], a[:, :bw], a[:, -bw:]]
     means = [s.reshape(-1, 3).mean(axis=0) for s in sides]
-    if balanced:
-        grey = a.reshape(-1, 3).mean(axis=0) + 0.02
-        means = [m / grey for m in means]
-    return np.concatenate([m[:2] / (m.sum() + 1e-3) for m in means])
+    grey = a.reshape(-1, 3).mean(axis=0) + 0.02
+    plain = np.concatenate([m[:2] / (m.sum() + 1e-3) for m in means])
+    balanced = np.concatenate([(m / grey)[:2] / ((m / grey).sum() + 1e-3) for m in means])
+    return plain, balanced
 
 
 def _background_spread(borders: Sequence[np.ndarray]) -> float:
@@ -455,8 +456,9 @@ def _variety(report: Report, by_label: dict[str, list[dataset.PhotoInfo]]) -> No
         light = [lighting(i) for i in infos]
         b_spread = statistics.pstdev(x[0] for x in light)
         w_spread = statistics.pstdev(x[1] for x in light)
-        bg_spread = _background_spread([border(i) for i in infos])
-        bg_balanced = _background_spread([border(i, balanced=True) for i in infos])
+        sides = [borders(i) for i in infos]
+        bg_spread = _background_spread([plain for plain, _ in sides])
+        bg_balanced = _background_spread([balanced for _, balanced in sides])
         stats.update(
             brightness_spread=round(b_spread, 4),
             warmth_spread=round(w_spread, 4),

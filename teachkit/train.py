@@ -90,11 +90,16 @@ class Fitted:
 
 @dataclass
 class TrainResult:
-    """Where the model was written, the model itself, and its metrics."""
+    """Where the model was written, its metrics, and the model itself (as Keras, on demand)."""
 
     model_dir: Path
-    model: Any
     metrics: dict[str, Any]
+    fitted: Fitted
+
+    @property
+    def model(self) -> Any:
+        """The whole model as Keras: base and head (the base is built on first use)."""
+        return export.assemble(self.fitted.base.model, self.fitted.head)
 
 
 def training_rows(
@@ -129,18 +134,19 @@ def fit(
     x, y = training_rows(features, copies, infos, split.train, labels)
     y_val = np.asarray([labels.index(infos[i].label) for i in split.validation])
     batch = head.BATCH_AUGMENTED if copies else head.BATCH
-    first, history = head.train(
-        x, y, features[split.validation], y_val, len(labels), recipe.epochs, recipe.seed, batch_size=batch
+    x_all, y_all = training_rows(features, copies, infos, split.train + split.validation, labels)
+    # The first head never sees the validation photos; the final one learns from every photo
+    # that is not held out, for as many epochs as the first found best.
+    heads = head.train(
+        x, y, features[split.validation], y_val, x_all, y_all, len(labels), recipe.epochs, recipe.seed, batch
     )
+    first, history, trained = heads.first, heads.history, heads.final
     # Honest validation predictions come from the head that never saw the validation photos:
     # they choose the temperature and the "not sure" rule.
     val_logits = head.logits(first, features[split.validation])
     temperature = calibration.fit_temperature(val_logits, y_val)
     val_probs = calibration.softmax(val_logits, temperature)
     rule, rows = notsure.choose_rule(val_probs.tolist(), y_val.tolist())
-    # The model itself then learns from every photo that is not held out.
-    x_all, y_all = training_rows(features, copies, infos, split.train + split.validation, labels)
-    trained = head.refit(x_all, y_all, len(labels), history.best_epoch, recipe.seed, batch_size=batch)
     if recipe.fine_tune:
         from teachkit import finetune
 
@@ -195,7 +201,7 @@ def train(opts: TrainOptions) -> TrainResult:
         everything = list(infos)
         evaluated = split.heldout
 
-    base = basemodel.load(opts.base_from)
+    base = basemodel.load(opts.base_from, memo=cache / "bases.json")
     print(f"Base model: {base.source}", file=out)
     emb_cache = embeddings.EmbeddingCache(cache / "embeddings", base)
     # Every photo of the training folder gets its augmented copies (only those in the training
@@ -257,16 +263,17 @@ def train(opts: TrainOptions) -> TrainResult:
         "classCounts": {label: sum(c.values()) for label, c in counts.items()},
         "heldout": {"accuracy": round(numbers["accuracy"], 4), "n": numbers["n_heldout"]},
     }
-    model = export.assemble(fitted.base.model, fitted.head)
     target = opts.models_dir / name
+    # A fine-tuned base is new each time: only a frozen one's export can come from the template.
+    templates = None if opts.recipe.fine_tune else cache / "exports"
     export.write_model(
-        model,
+        export.layers_model(fitted.base, fitted.head, templates),
         export.metadata(labels, name, user),
         {"metrics.json": metrics_json, "dataset-report.json": rep.to_json()},
         target,
     )
     _summary(out, labels, counts, numbers, metrics_json, target, time.perf_counter() - started)
-    return TrainResult(target, model, metrics_json)
+    return TrainResult(target, metrics_json, fitted)
 
 
 def _summary(
