@@ -19,6 +19,9 @@ from teachkit.dataset import PhotoInfo
 from teachkit.progress import counter
 
 BATCH = 32
+#: Threads decoding and augmenting the next photos while the base embeds: decoding and
+#: augmenting cost more than embedding, and NumPy and Pillow release the GIL for most of it.
+PREPARERS = 2
 
 
 class EmbeddingCache:
@@ -93,7 +96,7 @@ def embed(
     """Features of every photo, and of the augmented copies of those in ``augmented_for``.
 
     Returns (features (N, 1280), {index: copies (COPIES, 1280)}, how many photos were embedded
-    now rather than read from the cache). A second thread decodes and augments the next photos
+    now rather than read from the cache). Two threads decode and augment the next photos
     while the base embeds these: on two cores that takes the decoding off the critical path.
     """
     augmented_for = augmented_for or set()
@@ -107,12 +110,12 @@ def embed(
     chunks = [todo[start : start + BATCH] for start in range(0, len(todo), BATCH)]
     if chunks:
         run = cache.embedder()
-        with ThreadPoolExecutor(max_workers=1) as prepare, counter(len(todo), "Embedding photos", "photo") as shown:
-            pending = prepare.submit(_inputs, infos, chunks[0], augmented_for)
+        with ThreadPoolExecutor(PREPARERS) as prepare, counter(len(todo), "Embedding photos", "photo") as shown:
+            pending = [prepare.submit(_inputs, infos, chunk, augmented_for) for chunk in chunks[:PREPARERS]]
             for k, chunk in enumerate(chunks):
-                inputs = pending.result()
-                if k + 1 < len(chunks):
-                    pending = prepare.submit(_inputs, infos, chunks[k + 1], augmented_for)
+                inputs = pending.pop(0).result()
+                if k + PREPARERS < len(chunks):
+                    pending.append(prepare.submit(_inputs, infos, chunks[k + PREPARERS], augmented_for))
                 out = run(inputs)
                 row = 0
                 for i in chunk:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from PIL import Image
 
@@ -25,17 +27,30 @@ class NumpyOps:
         return (image * np.float32(scale) + np.float32(offset)).astype(np.float32)
 
 
+@functools.lru_cache(maxsize=512)
+def _coordinates(size: int, source: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The shared plan's (lower, upper, weight) source rows for each output row, as arrays:
+    made once per size pair (augmentation asks for the same few sizes thousands of times)."""
+    coords = preprocess.source_coordinates(size, source)
+    lower = np.array([c[0] for c in coords], np.intp)
+    upper = np.array([c[1] for c in coords], np.intp)
+    weight = np.array([c[2] for c in coords], np.float32)
+    for a in (lower, upper, weight):
+        a.flags.writeable = False
+    return lower, upper, weight
+
+
 def _resize_axis(image: np.ndarray, size: int, axis: int) -> np.ndarray:
-    coords = preprocess.source_coordinates(size, image.shape[axis])
-    lower = np.array([c[0] for c in coords])
-    upper = np.array([c[1] for c in coords])
-    weight = np.array([c[2] for c in coords], dtype=np.float32)
+    lower, upper, weight = _coordinates(size, image.shape[axis])
     shape = [1, 1, 1]
     shape[axis] = size
-    weight = weight.reshape(shape)
     a = np.take(image, lower, axis=axis)
-    b = np.take(image, upper, axis=axis)
-    return a + (b - a) * weight
+    out = np.take(image, upper, axis=axis)
+    # a + (b - a) * weight, in place: the same arithmetic, without three temporary arrays
+    out -= a
+    out *= weight.reshape(shape)
+    out += a
+    return out
 
 
 def to_input(img: Image.Image, mirror: bool = False) -> np.ndarray:

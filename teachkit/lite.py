@@ -19,7 +19,7 @@ import numpy as np
 from teachkit import preprocess, tfenv
 
 BATCH = 32
-#: One thread: embedding runs beside a thread that decodes and augments the next photos, and
+#: One thread: embedding runs beside threads that decode and augment the next photos, and
 #: XNNPACK's threads spin while they wait, which costs more than it gives on a busy machine.
 THREADS = 1
 
