@@ -56,15 +56,22 @@
     const ordered = [...config.scripts.filter(forTf), ...config.scripts.filter((s) => !forTf(s))];
     const total = ordered.reduce((sum, s) => sum + s.bytes, 0);
     let left = total;
-    const progress = (next) =>
-      say("scripts", next ? `Loading ${next.what}… ${mb(left)} MB left` : "", (total - left) / total);
-    progress(ordered[0]);
-    const loaded = ordered.map((s, i) =>
+    const pending = new Set(ordered); // they finish in any order: say what is still on its way
+    const progress = () => {
+      const what = [...new Set(ordered.filter((s) => pending.has(s)).map((s) => s.what))];
+      const list = what.length > 1 ? `${what.slice(0, -1).join(", ")} and ${what.at(-1)}` : what[0];
+      say("scripts", list ? `Loading ${list}… ${mb(left)} MB left` : "", (total - left) / total);
+    };
+    progress();
+    const loaded = ordered.map((s) =>
       // a compressed script (TF.js) runs once registered, in order (js/registry.js)
-      loadScript(s.src).then(() => s.run && teachkitAssets.run(s.run)).then(() => {
-        left -= s.bytes;
-        progress(ordered[i + 1]);
-      }),
+      loadScript(s.src)
+        .then(() => s.run && teachkitAssets.run(s.run))
+        .then(() => {
+          pending.delete(s);
+          left -= s.bytes;
+          progress();
+        }),
     );
     const group = (inTf) => Promise.all(loaded.filter((_, i) => forTf(ordered[i]) === inTf));
     return [group(true), group(false)];
