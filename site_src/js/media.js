@@ -2,7 +2,8 @@
 //
 // Python cannot call these browser APIs well (createImageBitmap options, canvas drawing), so
 // they live here. Every source ends on a canvas filled white first (transparent pixels composited
-// over white, like the build's decoder) with the photo's EXIF orientation applied.
+// over white, like the build's decoder) with the photo's EXIF orientation applied. The webcam
+// loop's clock is here too: Python awaits it, the browser's video frame callbacks drive it.
 "use strict";
 (function () {
   class NotAnImage extends Error {}
@@ -64,14 +65,13 @@
     throw new TypeError("teachkit.classify needs an image, canvas, video, ImageData, Blob or File");
   }
 
-  /** A small preview (object URL) of a file, so results can show what was classified. */
-  function previewURL(canvas, side = 160) {
+  /** A small copy of the picture (a canvas: no image encoding), so results show what was classified. */
+  function thumbnail(canvas, side = 160) {
     const scale = Math.min(1, side / Math.max(canvas.width, canvas.height));
-    const small = paint(canvas, Math.max(1, Math.round(canvas.width * scale)), Math.max(1, Math.round(canvas.height * scale)));
-    return small.toDataURL("image/jpeg", 0.85);
+    return paint(canvas, Math.max(1, Math.round(canvas.width * scale)), Math.max(1, Math.round(canvas.height * scale)));
   }
 
-  /** Resolves at the next animation frame (the webcam loop's clock); at once when hidden. */
+  /** Resolves at the next animation frame (the clock without requestVideoFrameCallback); at once when hidden. */
   function nextFrame() {
     return new Promise((resolve) => {
       if (document.hidden) setTimeout(resolve, 100);
@@ -79,5 +79,48 @@
     });
   }
 
-  globalThis.teachkitMedia = { toCanvas, previewURL, nextFrame, NotAnImage };
+  /**
+   * The webcam loop's clock for ``video``: ``next()`` resolves to true once the video shows a frame
+   * that no earlier ``next()`` was given: at once when one arrived during the last prediction (so
+   * the loop always takes the newest frame), else at the next frame. No frame is handed out twice,
+   * and a fast camera is not held to the screen's refresh rate. ``stop()`` resolves a waiting
+   * ``next()`` to false. Without requestVideoFrameCallback the clock is the animation frame.
+   */
+  function frameClock(video) {
+    if (typeof video.requestVideoFrameCallback !== "function") {
+      let stopped = false;
+      return { next: () => (stopped ? Promise.resolve(false) : nextFrame().then(() => !stopped)), stop: () => (stopped = true) };
+    }
+    let shown = 0; // frames the video has presented so far
+    let given = 0; // the newest frame next() has handed out
+    let wake = null; // resolves the waiting next()
+    let handle = video.requestVideoFrameCallback(onFrame);
+    function onFrame(_now, meta) {
+      shown = meta.presentedFrames;
+      handle = video.requestVideoFrameCallback(onFrame);
+      if (wake) wake(true);
+    }
+    function next() {
+      if (handle === null) return Promise.resolve(false);
+      if (shown > given) {
+        given = shown;
+        return Promise.resolve(true);
+      }
+      return new Promise((resolve) => {
+        wake = (fresh) => {
+          wake = null;
+          if (fresh) given = shown;
+          resolve(fresh);
+        };
+      });
+    }
+    function stop() {
+      if (handle !== null) video.cancelVideoFrameCallback(handle);
+      handle = null;
+      if (wake) wake(false);
+    }
+    return { next, stop };
+  }
+
+  globalThis.teachkitMedia = { toCanvas, thumbnail, frameClock, NotAnImage };
 })();

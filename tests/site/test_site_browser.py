@@ -35,7 +35,7 @@ def test_hosted_at_a_sub_path_requests_nothing_outside_its_folder(hosted, animal
     assert hosted.page.is_visible("label[for=photos]") and not hosted.page.is_visible("#loading")
     # the loading screen said what it was doing and how much was left, and warmed the model up
     steps = [m for m in hosted.console if m.startswith("teachkit: ")]
-    assert any("Loading Python" in m and "MB left" in m for m in steps), steps
+    assert any("scripts: Loading" in m and "Python" in m and "MB left" in m for m in steps), steps
     assert any("Warming up the model" in m for m in steps), steps
     assert hosted.errors == []
 
@@ -51,7 +51,13 @@ def test_upload_several_photos(hosted, tools, tm_exports: Path) -> None:
     assert hosted.page.eval_on_selector_all(
         "#results article.result", "els => els.map(e => e.querySelectorAll('.bar-row').length)"
     ) == [4] * len(picked)
-    assert hosted.page.eval_on_selector_all("#results img.thumb", "els => els.length") == len(picked)
+    # each card shows the picture it classified, small (a canvas: no image encoding on the way)
+    thumbs = hosted.page.eval_on_selector_all(
+        "#results .thumb", "els => els.map(e => [e.tagName, e.width, e.height, e.getAttribute('aria-label')])"
+    )
+    assert len(thumbs) == len(picked)
+    assert all(tag == "CANVAS" and 0 < max(w, h) <= 160 and label for tag, w, h, label in thumbs), thumbs
+    assert sorted(t[3] for t in thumbs) == sorted(p.name for _, p in picked)
 
 
 EVENTS = {

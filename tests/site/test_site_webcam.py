@@ -147,3 +147,93 @@ def test_camera_refused(camera_site: Any, tools: Any, tm_exports: Path) -> None:
     # the page goes on
     label, path = tools.samples(tm_exports / "animals-4class", per_class=1)[0]
     assert camera_site.classify_file(path)["label"] == label
+
+
+#: Counts the frames the camera showed (the browser's own video frame callbacks) and the frames the
+#: page predicted, over ``ms`` milliseconds of a running camera.
+FRAMES_AND_PREDICTIONS = """async (ms) => {
+    const video = document.getElementById('camera-video');
+    const live = document.getElementById('live');
+    const shown = () => new Promise((r) => video.requestVideoFrameCallback((_now, m) => r(m.presentedFrames)));
+    const f0 = await shown(), p0 = Number(live.dataset.frames);
+    await new Promise((r) => setTimeout(r, ms));
+    const f1 = await shown(), p1 = Number(live.dataset.frames);
+    return {frames: f1 - f0, predictions: p1 - p0};
+}"""
+
+PYTHON_OBJECTS = "teachkitPyodide.runPython('import gc; gc.collect(); len(gc.get_objects())')"
+
+
+def test_webcam_predicts_each_camera_frame_at_most_once(camera_site: Any) -> None:
+    """The camera plays at 10 frames/s and a prediction takes less than 100 ms: a loop clocked by
+    the screen (60 per second) would predict frames again; this one waits for new frames. Python's
+    objects stay flat over the frames."""
+    page = camera_site.page
+    camera_site.context.grant_permissions(["camera"])  # test_camera_refused may have withdrawn it
+    start = int(page.get_attribute("#live", "data-frames") or 0)
+    page.click("#camera-start")
+    wait_frames(page, start + 3)
+    page.click("#camera-stop")
+    objects = page.evaluate(PYTHON_OBJECTS)
+    start = int(page.get_attribute("#live", "data-frames"))
+    page.click("#camera-start")
+    wait_frames(page, start + 1)
+    counts = page.evaluate(FRAMES_AND_PREDICTIONS, 3000)
+    page.click("#camera-stop")
+    assert 0 < counts["predictions"] <= counts["frames"] + 1, counts
+    grown = page.evaluate(PYTHON_OBJECTS) - objects
+    assert grown < 100, f"{grown} more Python objects after {counts['predictions']} predictions"
+
+
+#: The frame clock of js/media.js on a video whose frames the test makes one by one.
+FRAME_CLOCK = """async () => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 64; canvas.height = 48;
+    const ctx = canvas.getContext('2d');
+    const stream = canvas.captureStream(0);  // a frame only when asked for
+    const track = stream.getVideoTracks()[0];
+    const video = document.createElement('video');
+    video.muted = true;
+    video.srcObject = stream;
+    document.body.append(video);
+    let hue = 0;
+    const frame = () => {
+        ctx.fillStyle = `hsl(${(hue += 40)} 80% 50%)`;
+        ctx.fillRect(0, 0, 64, 48);
+        track.requestFrame();
+    };
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const within = (p, ms) => Promise.race([p, sleep(ms).then(() => 'still waiting')]);
+    frame();
+    await video.play();
+    const clock = teachkitMedia.frameClock(video);
+    const out = {};
+    frame();
+    out.aFrame = await within(clock.next(), 10000);
+    const pending = clock.next();
+    out.noNewFrame = await within(pending, 700);
+    frame();
+    out.newFrame = await within(pending, 10000);
+    frame(); await sleep(300); frame(); await sleep(300);  // two frames while "predicting"
+    out.arrivedMeanwhile = await within(clock.next(), 50);
+    out.onlyOnce = await within(clock.next(), 700);
+    const last = clock.next();
+    clock.stop();
+    out.stopped = await within(last, 1000);
+    out.afterStop = await within(clock.next(), 1000);
+    track.stop();
+    video.remove();
+    return out;
+}"""
+
+
+def test_frame_clock_hands_out_each_frame_once(hosted: Any) -> None:
+    assert hosted.page.evaluate(FRAME_CLOCK) == {
+        "aFrame": True,
+        "noNewFrame": "still waiting",  # no new frame: the last one is not handed out again
+        "newFrame": True,
+        "arrivedMeanwhile": True,  # a frame came while busy: at once, no waiting
+        "onlyOnce": "still waiting",  # and only once, however many came
+        "stopped": False,
+        "afterStop": False,
+    }

@@ -1,8 +1,9 @@
 """The webcam: start, stop, choose a camera, live bars.
 
 The preview is mirrored (CSS, like a mirror) but the model sees the frame as the camera took it,
-unless the model says it was trained on mirrored frames. Frames that arrive while a prediction is
-running are skipped (the loop only takes the newest frame once the previous prediction is done).
+unless the model says it was trained on mirrored frames. The loop predicts each new camera frame at
+most once: when a prediction ends, the newest frame if one arrived meanwhile (older ones are
+skipped), else the next one (js/media.js frameClock).
 The camera is released when stopped and when the page is hidden.
 """
 
@@ -46,6 +47,7 @@ class Camera:
         self.task: asyncio.Task[None] | None = None
         self.frames = 0
         self.device_id = ""
+        self.clock: Any = None  # the running loop's frame clock (js/media.js frameClock)
 
     def available(self) -> bool:
         return bool(js.window.isSecureContext) and present(getattr(js.navigator, "mediaDevices", None))
@@ -77,6 +79,9 @@ class Camera:
     def stop(self) -> None:
         """Stop predicting and release the camera (its light goes off)."""
         self.running = False
+        if self.clock is not None:
+            self.clock.stop()  # a loop waiting for a frame ends now
+            self.clock = None
         if self.stream is not None:
             for track in self.stream.getTracks():
                 track.stop()
@@ -112,22 +117,30 @@ class Camera:
     async def _loop(self) -> None:
         video = self.el["video"]
         mirror = self.classifier.mirror_camera
-        while self.running:
-            await js.teachkitMedia.nextFrame()
-            if not self.running or video.readyState < 2:
-                continue
-            try:
-                canvas = await js.teachkitMedia.toCanvas(video)
-                result = await self.classifier.classify(canvas, mirror=mirror)
-            except Exception as e:
-                if self.running:
-                    self.say(f"The camera picture could not be classified ({error_name(e)}).")
-                    self.stop()
-                return
-            if not self.running:
-                return
-            self.frames += 1
-            results.show_verdict(self.el["verdict"], result)
-            results.fill_bars(self.el["bars"], result)
-            self.el["live"].dataset.frames = str(self.frames)
-            self.el["live"].dataset.label = result.label or ""
+        # Each new camera frame once, the newest first; TF.js reads the video element itself
+        # (no canvas copy of the frame of ours in between).
+        clock = js.teachkitMedia.frameClock(video)
+        self.clock = clock
+        try:
+            while self.running:
+                if not await clock.next() or not self.running:
+                    continue
+                if video.readyState < 2:
+                    continue
+                try:
+                    result = await self.classifier.classify(video, mirror=mirror)
+                except Exception as e:
+                    if self.running:
+                        self.say(f"The camera picture could not be classified ({error_name(e)}).")
+                        self.stop()
+                    return
+                if not self.running:
+                    return
+                self.frames += 1
+                results.show_verdict(self.el["verdict"], result)
+                results.fill_bars(self.el["bars"], result)
+                self.el["live"].dataset.frames = str(self.frames)
+                self.el["live"].dataset.label = result.label or ""
+        finally:
+            clock.stop()
+            clock.destroy()

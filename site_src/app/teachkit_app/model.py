@@ -50,6 +50,8 @@ class Classifier:
         self.mirror_camera = bool(user.get("mirror", False)) if isinstance(user, dict) else False
         self.ops = TfjsOps(tf)
         self.backend = str(tf.getBackend())
+        #: wasm and cpu compute as they go: their results can be read at once, without a wait.
+        self.synchronous = self.backend in ("wasm", "cpu")
 
     @classmethod
     def from_started(cls, tf: Any, started: Any) -> Classifier:
@@ -73,7 +75,7 @@ class Classifier:
         """The model's probabilities for the picture on ``pixels`` (every tensor freed after)."""
         y = self.tf.tidy(create_once_callable(lambda: self._forward(pixels, mirror)))
         try:
-            data = await y.data()
+            data = y.dataSync() if self.synchronous else await y.data()
             return [float(v) for v in data.to_py()]
         finally:
             y.dispose()

@@ -46,6 +46,7 @@ class Page:
             self.say,
         )
         self._proxies: list[Any] = []  # kept for the page's lifetime: listeners stay attached
+        self._tasks: set[asyncio.Task[Any]] = set()  # asyncio keeps only weak references
 
     # -- messages ---------------------------------------------------------------------------
     def say(self, text: str, kind: str = "error") -> None:
@@ -77,7 +78,7 @@ class Page:
             except Exception as e:
                 self.say(f"{name} could not be classified ({error_name(e)}).")
                 continue
-            self.grid.prepend(results.card(name, str(js.teachkitMedia.previewURL(canvas)), result))
+            self.grid.prepend(results.card(name, js.teachkitMedia.thumbnail(canvas), result))
 
     def _listen(self, target: Any, event: str, handler: Any) -> None:
         proxy = create_proxy(handler)
@@ -85,7 +86,11 @@ class Page:
         target.addEventListener(event, proxy)
 
     def _run(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
+        # Started at once, inside the event's handler, up to its first wait: a photo's decoding
+        # begins without a turn of the event loop in between.
+        task = asyncio.Task(coro, loop=asyncio.get_event_loop(), eager_start=True)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         task.add_done_callback(self._report)
 
     def _report(self, task: asyncio.Future[Any]) -> None:

@@ -52,16 +52,17 @@ def show_verdict(verdict: Any, result: Result) -> None:
     verdict.classList.toggle("not-sure", result.label is None)
 
 
-def card(name: str, preview_url: str | None, result: Result) -> Any:
-    """One result in the grid: the picture, the verdict and the bars."""
+def card(name: str, thumbnail: Any, result: Result) -> Any:
+    """One result in the grid: the picture (a small canvas, js/media.js thumbnail), the verdict
+    and the bars."""
     article = _el("article", "result")
     article.dataset.label = result.label if result.label is not None else ""
     article.dataset.status = "ok" if result.label is not None else "not-sure"
-    if preview_url:
-        img = _el("img", "thumb")
-        img.src = preview_url
-        img.alt = name
-        article.append(img)
+    if thumbnail is not None:
+        thumbnail.className = "thumb"
+        thumbnail.setAttribute("role", "img")
+        thumbnail.setAttribute("aria-label", name)
+        article.append(thumbnail)
     article.append(_el("p", "file-name", name))
     verdict = _el("p", "verdict")
     show_verdict(verdict, result)
