@@ -88,8 +88,9 @@
   }
 
   /** One prediction on a blank picture: compiles the kernels (WebGL: the shaders) before the first photo. */
-  async function warmUp(net, size) {
-    const y = tf.tidy(() => net.predict(tf.zeros([1, size, size, 3])));
+  async function warmUp(net) {
+    const [, height, width, channels] = net.inputs[0].shape; // [batch, height, width, channels]
+    const y = tf.tidy(() => net.predict(tf.zeros([1, height, width, channels])));
     try {
       await y.data();
     } finally {
@@ -108,7 +109,7 @@
     say("Loading the model…");
     const { net, metadata } = await loadModel(config.model.dir);
     say("Warming up the model…");
-    await warmUp(net, metadata.imageSize || 224);
+    await warmUp(net);
     return { backend, failed, renderer, net, metadata };
   }
 
