@@ -131,7 +131,7 @@ def _render_into(tmp: Path, model: ModelFiles, title: str) -> None:
                 "what": "the model",
             }
         )
-    # Python and the model first would not help: nothing runs before everything is loaded.
+    # The order here does not matter: js/loader.js adds TF.js's and the model's scripts first.
     for name in SCRIPTS:
         _write(tmp, f"js/{name}", (vendor.SITE_SRC / "js" / name).read_bytes())
     for path in sorted(STATIC.iterdir()):
