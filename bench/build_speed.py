@@ -63,26 +63,19 @@ def decode_throughput(res: Results, runs: int, n: int) -> None:
     paths = all_photos()
     for r in range(runs):
         chunk = [paths[(r * n + i) % len(paths)] for i in range(n)]
-        t = time.perf_counter()
-        for p in chunk:
-            photos.decode(p)
-        res.add(
-            "build.decode",
-            "photos/s",
-            n / (time.perf_counter() - t),
-            lower_is_better=False,
-            note="photos.decode (JPEG 512x384 -> RGB)",
+        ways = (
+            ("build.decode", photos.decode, "photos.decode (JPEG 512x384 -> RGB)"),
+            (
+                "build.decode+preprocess",
+                lambda p: images.to_input(photos.decode(p)),
+                "decode + crop/resize/normalise (NumPy)",
+            ),
         )
-        t = time.perf_counter()
-        for p in chunk:
-            images.to_input(photos.decode(p))
-        res.add(
-            "build.decode+preprocess",
-            "photos/s",
-            n / (time.perf_counter() - t),
-            lower_is_better=False,
-            note="decode + crop/resize/normalise (NumPy)",
-        )
+        for key, work, note in ways:
+            t = time.perf_counter()
+            for p in chunk:
+                work(p)
+            res.add(key, "photos/s", n / (time.perf_counter() - t), lower_is_better=False, note=note)
 
 
 def embedding_throughput(res: Results, runs: int, n: int) -> None:
