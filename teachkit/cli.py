@@ -14,12 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from teachkit import __version__
+from teachkit.errors import TeachkitError, printable
 
 SUBCOMMANDS = ("build", "train", "check", "demo", "evaluate", "site", "serve")
-
-
-class UserError(Exception):
-    """Something the user can fix; printed as it is, without a traceback."""
 
 
 def _add_train_options(p: argparse.ArgumentParser) -> None:
@@ -152,13 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    from teachkit.photos import PhotoError
-    from teachkit.tmexport import ModelError
-
     try:
         return _dispatch(args)
-    except (UserError, PhotoError, ModelError) as e:
-        print(f"\nteachkit: {e}", file=sys.stderr)
+    except TeachkitError as e:
+        print(f"\nteachkit: {printable(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\nteachkit: stopped.", file=sys.stderr)

@@ -131,7 +131,22 @@ def _convert(model: Any) -> tuple[dict[str, Any], bytes]:
     topology = model_json["modelTopology"]
     if "model_config" in topology:
         model_json["modelTopology"] = {**topology.pop("model_config"), **topology}
+    _functional_as_model(model_json["modelTopology"])
     return model_json, weights
+
+
+def _functional_as_model(node: Any) -> None:
+    """Name functional models "Model", as Teachable Machine's exports do: Keras 2.13+ writes
+    "Functional", which TF.js before 2.x (Teachable Machine's own library runs 1.3.1) rejects with
+    "Unknown layer: Functional"; every TF.js since 1.x reads "Model"."""
+    if isinstance(node, dict):
+        if node.get("class_name") == "Functional":
+            node["class_name"] = "Model"
+        for value in node.values():
+            _functional_as_model(value)
+    elif isinstance(node, list):
+        for value in node:
+            _functional_as_model(value)
 
 
 def write_model(model: tuple[dict[str, Any], bytes], meta: dict[str, Any], extra: dict[str, Any], target: Path) -> Path:

@@ -13,6 +13,7 @@ from pathlib import Path
 from PIL import Image, ImageFile, ImageOps
 
 from teachkit import preprocess
+from teachkit.errors import PhotoError
 
 try:  # HEIC/HEIF photos from phones
     import pillow_heif
@@ -54,10 +55,6 @@ class PhotoFolder:
 
     def count(self) -> int:
         return sum(len(v) for v in self.classes.values())
-
-
-class PhotoError(Exception):
-    """A problem with the user's photos that stops the build; the message is for a teacher."""
 
 
 def _is_hidden(name: str) -> bool:

@@ -17,14 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from teachkit.errors import ModelError
+
 REQUIRED = ("model.json", "metadata.json")
 MAX_ZIP_BYTES = 200 * 1024 * 1024  # unpacked; a real image export is about 2.3 MB
 MAX_ZIP_MEMBERS = 100
 DEFAULT_IMAGE_SIZE = 224
-
-
-class ModelError(Exception):
-    """A model that cannot be used; the message says why in a teacher's words."""
 
 
 @dataclass(frozen=True)

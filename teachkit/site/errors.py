@@ -1,9 +1,7 @@
-"""The one error type of the site step: a message a teacher can act on, printed without a traceback."""
+"""The site step's error, kept here for its importers: it is ``teachkit.errors.SiteError``."""
 
 from __future__ import annotations
 
-from teachkit.cli import UserError
+from teachkit.errors import SiteError
 
-
-class SiteError(UserError):
-    """The site cannot be rendered (no runtime in the cache while offline, a model it cannot use...)."""
+__all__ = ["SiteError"]
