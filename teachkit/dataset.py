@@ -78,7 +78,7 @@ def split(
 ) -> Split:
     """Stratified, seeded split; near-copies (perceptual hash) always land on the same side."""
     if with_heldout and not 0 < holdout < 1:
-        raise photos.PhotoError(f"--holdout must be between 0 and 1 (got {holdout}).")
+        raise photos.PhotoError(f"The held-out share must be between 0 and 1 (got {holdout}).")
     rng = random.Random(seed)
     group_of = similarity.groups([info.dhash for info in infos], [info.thumb for info in infos])
     train: list[int] = []
@@ -136,18 +136,15 @@ def inspect(found: photos.PhotoFolder, cache_dir: Path | None) -> tuple[list[Pho
     todo = [(label, path) for label, paths in found.classes.items() for path in paths]
     for label, path in bar(todo, "Reading photos", total=len(todo)):
         try:
-            digest = photos.file_digest(path)
-        except OSError as e:
-            unreadable.append(photos.Skipped(path, f"the file cannot be opened ({e.strerror})"))
+            data = photos.read(path)  # never blocks: a pipe or a device is refused with a reason
+            digest = photos.digest(data)
+            info = _cached_info(cache_dir, path, label, digest) if cache_dir else None
+            if info is None:
+                info = describe(path, label, digest, photos.decode_bytes(data))
+                if cache_dir:
+                    _store_info(cache_dir, info)
+        except ValueError as e:
+            unreadable.append(photos.Skipped(path, str(e)))
             continue
-        info = _cached_info(cache_dir, path, label, digest) if cache_dir else None
-        if info is None:
-            try:
-                info = describe(path, label, digest, photos.decode(path))
-            except ValueError as e:
-                unreadable.append(photos.Skipped(path, str(e)))
-                continue
-            if cache_dir:
-                _store_info(cache_dir, info)
         infos.append(info)
     return infos, unreadable

@@ -6,13 +6,15 @@ Every photo that cannot be used is skipped with a reason in plain words, never a
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image, ImageFile, ImageOps
 
-from teachkit import preprocess
+from teachkit import fileio, preprocess
 from teachkit.errors import PhotoError
 
 try:  # HEIC/HEIF photos from phones
@@ -27,6 +29,11 @@ except ImportError:  # pragma: no cover - pillow-heif is a pinned dependency
 MAX_PIXELS = 80_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+#: Refuse a photo file larger than this before reading it (a photo is read whole, into memory).
+#: Phone photos are far below it: a 48-50 MP HEIC or JPEG is 5-30 MB; so are PNG screenshots.
+#: 100 MB still admits an uncompressed TIFF or BMP of about 33 megapixels, from a scanner.
+MAX_FILE_BYTES = 100 * 2**20
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".heic", ".heif"}
@@ -61,16 +68,49 @@ def _is_hidden(name: str) -> bool:
     return name.startswith(".") or name in {"Thumbs.db", "desktop.ini", "__MACOSX"}
 
 
+def is_text(name: str) -> bool:
+    """Whether a name is valid text. A name whose bytes are not UTF-8 (made on an old system, or
+    damaged) reaches Python with surrogates in it, which no JSON file or web page can hold."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown(path: Path | str) -> str:
+    """A path as valid text for JSON and pages: undecodable bytes become replacement characters."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+#: Why a photo whose name is not valid text is left out rather than used under a repaired name:
+#: the model's metrics keep each held-out photo's path so that the card can show it again, and
+#: a repaired name points at no file. Renaming it is the teacher's one-step fix.
+BAD_NAME = "its name (or the name of a folder it is in) is not valid text; rename it to use it"
+
+
 def scan(root: Path | str) -> PhotoFolder:
     """List the class folders of ``root`` and the image files in each (by file name only;
     decoding happens later and reports its own failures)."""
     root = Path(root)
     if not root.is_dir():
         raise PhotoError(f"There is no folder at {root}. Give the folder that holds one folder of photos per class.")
+    if not is_text(str(root.resolve())):
+        # Its name goes into the model (its default name, the metrics): refused now, not after training.
+        raise PhotoError(
+            f"The path of the photos folder {root} is not valid text (a name in it was made on another "
+            "system or is damaged). Rename that folder, or copy the photos to a folder with a plain name."
+        )
     found = PhotoFolder(root=root)
-    for sub in sorted(root.iterdir(), key=lambda p: p.name):
-        if _is_hidden(sub.name):
-            continue
+    subs = [sub for sub in sorted(root.iterdir(), key=lambda p: p.name) if not _is_hidden(sub.name)]
+    for sub in subs:
+        if sub.is_dir() and not is_text(sub.name):
+            # The folder's name is the label, written into the model: refused before any work.
+            raise PhotoError(
+                f"The name of the class folder {sub.name!r} in {root} is not valid text (it was made on "
+                "another system or is damaged). Rename the folder: its name becomes the class's label."
+            )
+    for sub in subs:
         if not sub.is_dir():
             found.skipped.append(Skipped(sub, "not in a class folder (put each photo in its class's folder)"))
             continue
@@ -82,6 +122,9 @@ def scan(root: Path | str) -> PhotoFolder:
                 continue
             if path.suffix.lower() not in IMAGE_SUFFIXES:
                 found.skipped.append(Skipped(path, "not an image file"))
+                continue
+            if not is_text(os.path.realpath(path)):  # where a link leads is written too (the metrics)
+                found.skipped.append(Skipped(path, BAD_NAME))
                 continue
             files.append(path)
         # The label is the folder's name exactly; NFC so that a macOS-made name equals a typed one.
@@ -103,13 +146,21 @@ def require_classes(found: PhotoFolder) -> None:
         )
 
 
+def read(path: Path | str) -> bytes:
+    """A photo file's bytes. Every read of a photo comes here: a named pipe or a device
+    (``/dev/zero``) would hang or never end, so it is refused with a reason (``ValueError``)
+    before a byte is read, as is a file over ``MAX_FILE_BYTES``."""
+    return fileio.read_bytes(Path(path), MAX_FILE_BYTES, "photo file")
+
+
+def digest(data: bytes) -> str:
+    """A SHA-256 of a photo's bytes: the key of everything cached about it."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def file_digest(path: Path) -> str:
-    """A SHA-256 of the file's bytes: the key of everything cached about a photo."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """The SHA-256 of a photo file; ``ValueError`` with a reason for a file that cannot be read."""
+    return digest(read(path))
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
@@ -130,14 +181,19 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 
 
 def decode(path: Path | str, draft: bool = True) -> Image.Image:
-    """Decode one photo into an RGB image, upright as a browser shows it.
+    """Decode one photo file into an RGB image, upright as a browser shows it.
 
     ``draft`` lets large JPEGs decode at 1/2, 1/4 or 1/8 size (in the DCT, so it is fast) while
     keeping at least twice the model's input size, where the preprocessing halves anyway.
     Raises ``ValueError`` with a teacher-readable reason for a file that cannot be used.
     """
+    return decode_bytes(read(path), draft)
+
+
+def decode_bytes(data: bytes, draft: bool = True) -> Image.Image:
+    """``decode`` of a photo already read (once, for both its digest and its pixels)."""
     try:
-        with Image.open(path) as img:
+        with Image.open(io.BytesIO(data)) as img:
             if img.width * img.height > MAX_PIXELS:
                 raise ValueError(f"the picture is too large ({img.width}x{img.height} pixels)")
             if draft and img.format == "JPEG":

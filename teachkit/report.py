@@ -7,7 +7,6 @@ say what they measured, with numbers, so a teacher can judge them.
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import textwrap
@@ -19,7 +18,8 @@ from typing import TextIO
 
 import numpy as np
 
-from teachkit import dataset, photos, preprocess, similarity
+from teachkit import dataset, fileio, photos, preprocess, similarity
+from teachkit.errors import PhotoError, printable
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -105,7 +105,7 @@ class Report:
 
     def to_json(self) -> dict:
         return {
-            "root": str(self.root),
+            "root": photos.shown(self.root),
             "classes": self.classes,
             "counts": {
                 "errors": len(self.errors),
@@ -117,13 +117,16 @@ class Report:
         }
 
     def write_json(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        """Atomically: an interrupted run leaves the previous report, never half of one."""
+        fileio.write_json(path, self.to_json())
 
     def print(self, stream: TextIO | None = None) -> None:
-        """A readable terminal table: the classes, then the findings, worst first."""
-        out = stream or sys.stdout
-        w = max([len("class")] + [len(label) for label in self.classes])
+        """A readable terminal table: the classes, then the findings, worst first.
+
+        Everything goes through ``printable``: a file or folder name may hold terminal escape
+        codes (one that clears the screen, say), and they must be shown, not obeyed."""
+        out = _Printable(stream or sys.stdout)
+        w = max([len("class")] + [len(printable(label)) for label in self.classes])
         out.write(f"\nDataset report for {self.root}\n\n")
         out.write(
             f"  {'class':<{w}}  {'photos':>6}  {'unusable':>8}  {'brightness':>10}  {'colour':>6}  "
@@ -131,7 +134,7 @@ class Report:
         )
         for label, c in self.classes.items():
             out.write(
-                f"  {label:<{w}}  {c['usable']:>6}  {c['unreadable']:>8}  "
+                f"  {printable(label):<{w}}  {c['usable']:>6}  {c['unreadable']:>8}  "
                 f"{_spread(c.get('brightness_spread')):>10}  {_spread(c.get('warmth_spread')):>6}  "
                 f"{_spread(c.get('background_spread')):>10}  {_spread(c.get('background_spread_balanced'), 4):>10}\n"
             )
@@ -160,6 +163,16 @@ class Report:
         out.write(f"  {len(self.errors)} error(s), {len(self.warnings)} warning(s).\n")
 
 
+class _Printable:
+    """A stream whose writes are made terminal-safe (``printable``) on the way out."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        self.stream.write(printable(text))
+
+
 MEASURED = {
     "brightness_spread": "standard deviation, over the photos of a class, of each photo's mean brightness (0 to 1)",
     "warmth_spread": "standard deviation, over the photos of a class, of each photo's colour cast "
@@ -179,10 +192,11 @@ MEASURED = {
 
 
 def _rel(path: Path, root: Path) -> str:
+    """The path under ``root``, as valid text (a name that is not gets replacement characters)."""
     try:
-        return Path(path).relative_to(root).as_posix()
+        return photos.shown(Path(path).relative_to(root).as_posix())
     except ValueError:
-        return str(path)
+        return photos.shown(path)
 
 
 def _spread(x: float | None, digits: int = 3) -> str:
@@ -528,27 +542,48 @@ def check(found: photos.PhotoFolder, infos: list[dataset.PhotoInfo], unreadable:
     return report
 
 
-def load(root: Path) -> tuple[photos.PhotoFolder, list[dataset.PhotoInfo], list[photos.Skipped]]:
-    """Scan and decode a folder for the report (no cache): its PhotoInfos and the unreadable files."""
-    found = photos.scan(root)
+def read(found: photos.PhotoFolder) -> tuple[list[dataset.PhotoInfo], list[photos.Skipped]]:
+    """Decode a scanned folder's photos for the report (no cache): the PhotoInfos and the files
+    that could not be read, with why (each file is read once, never blocking, for both)."""
     infos: list[dataset.PhotoInfo] = []
     unreadable: list[photos.Skipped] = []
     for label, files in found.classes.items():
         for path in files:
             try:
-                img = photos.decode(path)
+                data = photos.read(path)
+                img = photos.decode_bytes(data)
             except ValueError as e:
                 unreadable.append(photos.Skipped(path, str(e)))
                 continue
-            infos.append(dataset.describe(path, label, photos.file_digest(path), img))
-    return found, infos, unreadable
+            infos.append(dataset.describe(path, label, photos.digest(data), img))
+    return infos, unreadable
+
+
+def load(root: Path) -> tuple[photos.PhotoFolder, list[dataset.PhotoInfo], list[photos.Skipped]]:
+    """Scan and decode a folder for the report: its PhotoInfos and the unreadable files."""
+    found = photos.scan(root)
+    return found, *read(found)
 
 
 def run_check(photos_dir: Path, strict: bool, json_path: Path | None) -> int:
-    """`teachkit check PHOTOS`: print the report, write it as JSON if asked; 1 if it should stop a build."""
-    report = check(*load(Path(photos_dir)))
+    """`teachkit check PHOTOS`: print the report, write it as JSON if asked; 0 when a build could
+    go ahead. When it could not, a ``PhotoError`` after the report (the command line's exit 2,
+    as for any problem with the photos); fewer than 2 class folders, before reading a photo."""
+    found = photos.scan(Path(photos_dir))
+    photos.require_classes(found)
+    report = check(found, *read(found))
     report.print(sys.stdout)
     if json_path is not None:
         report.write_json(Path(json_path))
-        print(f"\nThe report is also in {json_path}")
-    return 1 if report.errors or (strict and report.warnings) else 0
+        print(printable(f"\nThe report is also in {json_path}"))
+    if report.errors:
+        raise PhotoError(
+            f"The photos in {found.root} have {len(report.errors)} error(s) that would stop a build; "
+            "see the report above."
+        )
+    if strict and report.warnings:
+        raise PhotoError(
+            f"The photos in {found.root} have {len(report.warnings)} warning(s), which stop a build in strict "
+            "mode; see the report above."
+        )
+    return 0

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from teachkit import report
+from teachkit.errors import PhotoError
 
 CLEAN = {"apple": 24, "leaf": 24, "cup": 24}
 
@@ -131,8 +132,17 @@ def test_run_check_exit_codes_and_json(make_photos, tmp_path: Path, capsys) -> N
     assert data["counts"] == {"errors": 0, "warnings": 0, "info": 0}
     shutil.copy(root / "apple" / "apple000.jpg", root / "leaf" / "dup.jpg")
     assert report.run_check(root, strict=False, json_path=None) == 0
-    assert report.run_check(root, strict=True, json_path=None) == 1
+    # A report that would stop a build ends in a sentence (the command line's exit 2), after the
+    # report itself and its JSON.
+    with pytest.raises(PhotoError, match="1 warning.*strict"):
+        report.run_check(root, strict=True, json_path=tmp_path / "r.json")
     assert "Labelling mistake" in capsys.readouterr().out
+    assert json.loads((tmp_path / "r.json").read_text())["counts"]["warnings"] == 1
+    for p in list((root / "leaf").iterdir())[3:]:
+        p.unlink()
+    with pytest.raises(PhotoError, match="1 error"):
+        report.run_check(root, strict=False, json_path=None)
+    assert "'leaf' has only" in capsys.readouterr().out
 
 
 def test_print_is_a_readable_table(make_photos) -> None:
