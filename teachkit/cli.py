@@ -12,9 +12,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from teachkit import __version__
-from teachkit.errors import TeachkitError, printable
+from teachkit.errors import OutputError, TeachkitError, UsageError, printable
 
 SUBCOMMANDS = ("build", "train", "check", "demo", "evaluate", "site", "serve")
 
@@ -53,6 +54,15 @@ def _add_site_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--title", help="the site's title (default: the model's name)")
 
 
+def _add_photos_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--photos",
+        type=Path,
+        help="the photos folder the model was trained on: the model card shows thumbnails of its held-out "
+        "photos from this folder only (default: no thumbnails)",
+    )
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="teachkit",
@@ -89,6 +99,7 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("site", help="render the site for a model into dist/")
     p.add_argument("model", type=Path, help="a model folder, or a Teachable Machine export folder or .zip")
     _add_site_options(p)
+    _add_photos_option(p)
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
 
     p = sub.add_parser("serve", help="preview a rendered site on this computer")
@@ -106,17 +117,60 @@ def _normalise_argv(argv: Sequence[str]) -> list[str]:
     return args
 
 
+def _train_options(args: argparse.Namespace) -> Any:
+    from teachkit.train import Recipe, TrainOptions
+
+    if args.epochs is not None and args.epochs < 1:
+        raise UsageError("--epochs must be at least 1.")
+    if not 0 < args.holdout < 1:
+        raise UsageError(f"--holdout must be between 0 and 1 (got {args.holdout}).")
+    recipe = Recipe(augment=args.augment, fine_tune=args.fine_tune, seed=args.seed)
+    if args.epochs is not None:
+        recipe = Recipe(augment=args.augment, fine_tune=args.fine_tune, epochs=args.epochs, seed=args.seed)
+    return TrainOptions(
+        photos=args.photos,
+        name=args.name,
+        models_dir=args.models_dir,
+        base_from=args.base_from,
+        holdout=args.holdout,
+        test_dir=args.test_dir,
+        recipe=recipe,
+        strict=args.strict,
+    )
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work, outputs that cannot be written: a refusal costs nothing."""
+    from teachkit import fileio
+
+    if getattr(args, "json", None) is not None:
+        fileio.check_writable_file(args.json)
+    if getattr(args, "out", None) is not None and args.command != "serve":
+        fileio.check_writable_folder(args.out)
+    if getattr(args, "models_dir", None) is not None:
+        fileio.check_writable_folder(args.models_dir)
+    if getattr(args, "photos", None) is not None and args.command == "site" and not args.photos.is_dir():
+        raise OutputError(f"There is no photos folder at {args.photos}.")
+    if args.command in ("build", "site", "demo") and not getattr(args, "no_site", False):
+        from teachkit.site.render import check_out
+
+        check_out(args.out)
+    if args.command == "serve" and not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be a number from 0 to 65535 (0 picks a free one; got {args.port}).")
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     # Imports are local: `--help` and `check` must not pay for importing TensorFlow.
+    _check_outputs(args)
     if args.command in ("build", "train"):
-        from teachkit.train import TrainOptions, train
+        opts = _train_options(args)
+        from teachkit.train import train
 
-        opts = TrainOptions.from_args(args)
         model_dir = train(opts).model_dir
         if args.command == "build":
             from teachkit.site import build_site
 
-            build_site(model_dir, args.out, title=args.title, strict=args.strict)
+            build_site(model_dir, args.out, title=args.title, strict=args.strict, photos=args.photos)
         return 0
     if args.command == "check":
         from teachkit.report import run_check
@@ -133,7 +187,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "site":
         from teachkit.site import build_site
 
-        build_site(args.model, args.out, title=args.title, strict=args.strict)
+        build_site(args.model, args.out, title=args.title, strict=args.strict, photos=args.photos)
         return 0
     if args.command == "serve":
         from teachkit.site import serve

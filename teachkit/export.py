@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 import warnings
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from teachkit import __version__, preprocess, tfenv
+from teachkit import __version__, fileio, preprocess, tfenv
 from teachkit.basemodel import BaseModel
+from teachkit.errors import OutputError, printable
 
 WEIGHTS = "weights.bin"
 ONE_SHARD = 1 << 40  # bytes: large enough that the converter writes a single shard
@@ -72,9 +73,8 @@ def layers_model(base: BaseModel, head: Any, templates: Path | None = None) -> t
                 return model_json, placed
     model_json, weights = _convert(assemble(base.model, head))
     if stem is not None and _with_head(model_json, weights, head) == weights:
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        _replace(stem.with_suffix(".bin"), weights)
-        _replace(stem.with_suffix(".json"), json.dumps(model_json).encode())
+        fileio.write_bytes(stem.with_suffix(".bin"), weights)
+        fileio.write_bytes(stem.with_suffix(".json"), json.dumps(model_json).encode())
     return model_json, weights
 
 
@@ -102,12 +102,6 @@ def _write_layers_model(model: tuple[dict[str, Any], bytes], folder: Path) -> No
     model_json, weights = model
     (folder / "model.json").write_text(json.dumps(model_json))
     (folder / WEIGHTS).write_bytes(weights)
-
-
-def _replace(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 def _convert(model: Any) -> tuple[dict[str, Any], bytes]:
@@ -149,27 +143,78 @@ def _functional_as_model(node: Any) -> None:
             _functional_as_model(value)
 
 
+#: Everything ``write_model`` puts in a model folder: a folder holding anything else is not ours.
+MODEL_FILES = frozenset({"model.json", WEIGHTS, "metadata.json", "metrics.json", "dataset-report.json"})
+
+
+def check_name(name: str) -> str:
+    """``name`` if it is a plain folder name for a model; ``OutputError`` otherwise (``..``, a
+    path, a hidden name such as the models' ``.cache``, control characters)."""
+    shown = printable(name)
+    if not name or not name.strip():
+        raise OutputError("The model needs a name: give a plain name such as 'recycling'.")
+    if name in (".", "..") or any(sep in name for sep in ("/", "\\", os.sep, "\0")):
+        raise OutputError(f"The model name '{shown}' is not a plain folder name; give a name such as 'recycling'.")
+    if name.startswith(".") or shown != name or len(name.encode("utf-8", "surrogateescape")) > 200:
+        raise OutputError(
+            f"The model name '{shown}' cannot be a folder name (hidden, too long or with control characters); "
+            "give a name such as 'recycling'."
+        )
+    return name
+
+
+def check_target(target: Path, keep: Sequence[Path] = ()) -> None:
+    """Refuse, before any work, a model folder that would replace something Teachkit did not
+    write: a folder of the user's (``keep``: the photos above all, or a folder that holds them),
+    a file, a link, or a folder with anything but a Teachkit model in it."""
+    target = Path(target)
+    where = target.absolute()
+    for folder in keep:
+        mine = Path(folder).resolve()
+        resolved = where.parent.resolve() / where.name
+        if mine.is_relative_to(resolved):
+            raise OutputError(
+                f"The model would replace {target}, which is or holds your photos folder {folder}; "
+                "nothing was written. Choose another name or models folder."
+            )
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise OutputError(f"{target} exists and is not a model folder Teachkit wrote; it was left alone.")
+    if not target.exists():
+        return
+    theirs = sorted(p.name for p in target.iterdir() if p.name not in MODEL_FILES and p.name != fileio.STAGING_MARK)
+    if theirs:
+        listed = ", ".join(printable(n) for n in theirs[:3]) + (" ..." if len(theirs) > 3 else "")
+        raise OutputError(
+            f"{target} holds files Teachkit did not write ({listed}); it was left alone. "
+            "Choose another name, or move those files away."
+        )
+    try:
+        meta = json.loads(fileio.read_bytes(target / "metadata.json", 1 << 20, "metadata.json"))
+    except (ValueError, UnicodeDecodeError):
+        meta = None
+    if not isinstance(meta, dict) or meta.get("packageName") != "teachkit":
+        raise OutputError(
+            f"{target} holds a model Teachkit did not train (a Teachable Machine export?); it was left alone. "
+            "Choose another name."
+        )
+
+
 def write_model(model: tuple[dict[str, Any], bytes], meta: dict[str, Any], extra: dict[str, Any], target: Path) -> Path:
     """Write the model folder at ``target`` (model.json and weights.bin from ``layers_model``,
     metadata.json and one JSON file per ``extra`` item), replacing an older one only once
-    everything is written."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        staging.chmod(0o755)  # mkdtemp makes it private; a web host must be able to read it
+    everything is written (``fileio.staged_folder``: an interruption keeps the older one)."""
+    _recover_legacy(target)
+    with fileio.staged_folder(target) as staging:
         _write_layers_model(model, staging)
         (staging / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
         for filename, content in extra.items():
             (staging / filename).write_text(json.dumps(content, ensure_ascii=False, indent=1))
-        if target.exists():
-            old = target.with_name(f".{target.name}-old")
-            shutil.rmtree(old, ignore_errors=True)
-            target.rename(old)
-            staging.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target
+
+
+def _recover_legacy(target: Path) -> None:
+    """Teachkit 0.1.0 moved the previous model to ``.NAME-old`` during the swap: a run killed
+    there left no model. Put it back when it is a model and nothing replaced it."""
+    old = target.with_name(f".{target.name}-old")
+    if not target.exists() and old.is_dir() and not old.is_symlink() and (old / "metadata.json").is_file():
+        os.replace(old, target)

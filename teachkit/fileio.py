@@ -86,9 +86,30 @@ def check_writable_file(path: Path) -> None:
         if parent.exists():
             if not parent.is_dir():
                 raise OutputError(f"Teachkit cannot write {path}: {parent} is a file, not a folder.")
-            if not os.access(parent, os.W_OK | os.X_OK):
+            if not os.access(parent, os.W_OK | os.X_OK) or _pseudo(parent):
                 raise OutputError(f"Teachkit cannot write {path}: the folder {parent} is not writable.")
             break
+
+
+def check_writable_folder(path: Path) -> None:
+    """Refuse, before any work, an output folder that is a file, lies under a file, or cannot be
+    made (``/proc``, a read-only disk)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"Teachkit cannot write into {path}: it is a file, not a folder.")
+    for folder in (path.absolute(), *path.absolute().parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise OutputError(f"Teachkit cannot write into {path}: {folder} is a file, not a folder.")
+            if not os.access(folder, os.W_OK | os.X_OK) or _pseudo(folder):
+                raise OutputError(f"Teachkit cannot write into {path}: the folder {folder} is not writable.")
+            return
+
+
+def _pseudo(folder: Path) -> bool:
+    """/proc and /sys: root may "write" there, but they hold no files of ours."""
+    parts = folder.resolve().parts
+    return len(parts) > 1 and parts[1] in ("proc", "sys")
 
 
 def write_bytes(path: Path, data: bytes) -> None:

@@ -7,7 +7,6 @@ validation slice of the training part picks the epoch, the temperature and the "
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Sequence
@@ -55,24 +54,6 @@ class TrainOptions:
     recipe: Recipe = Recipe()
     strict: bool = False
     out: TextIO = sys.stdout
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> TrainOptions:
-        recipe = Recipe(augment=args.augment, fine_tune=args.fine_tune, seed=args.seed)
-        if args.epochs is not None:
-            if args.epochs < 1:
-                raise photos.PhotoError("--epochs must be at least 1.")
-            recipe = Recipe(augment=recipe.augment, fine_tune=recipe.fine_tune, epochs=args.epochs, seed=args.seed)
-        return cls(
-            photos=args.photos,
-            name=args.name,
-            models_dir=args.models_dir,
-            base_from=args.base_from,
-            holdout=args.holdout,
-            test_dir=args.test_dir,
-            recipe=recipe,
-            strict=args.strict,
-        )
 
 
 @dataclass
@@ -183,6 +164,10 @@ def train(opts: TrainOptions) -> TrainResult:
     """Run the whole pipeline; return the model folder, the model and its metrics."""
     started = time.perf_counter()
     out = opts.out
+    # Where the model goes is checked before any work: a refusal costs nothing.
+    name = export.check_name(opts.name if opts.name is not None else Path(opts.photos).resolve().name)
+    target = opts.models_dir / name
+    export.check_target(target, keep=[p for p in (opts.photos, opts.test_dir) if p is not None])
     cache = opts.models_dir / ".cache"
     found, infos, rep = _load_photos(opts.photos, cache / "photos", opts.strict, out)
     labels = [label for label in found.labels if any(i.label == label for i in infos)]
@@ -221,7 +206,6 @@ def train(opts: TrainOptions) -> TrainResult:
     truth = [labels.index(everything[i].label) for i in evaluated]
     numbers = metrics.summarise(labels, truth, probs)
 
-    name = opts.name or found.root.resolve().name
     counts = {
         label: {
             "train": sum(1 for i in split.train if infos[i].label == label),
@@ -263,7 +247,6 @@ def train(opts: TrainOptions) -> TrainResult:
         "classCounts": {label: sum(c.values()) for label, c in counts.items()},
         "heldout": {"accuracy": round(numbers["accuracy"], 4), "n": numbers["n_heldout"]},
     }
-    target = opts.models_dir / name
     # A fine-tuned base is new each time: only a frozen one's export can come from the template.
     templates = None if opts.recipe.fine_tune else cache / "exports"
     export.write_model(

@@ -12,16 +12,15 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from teachkit import __version__
+from teachkit import __version__, fileio
 from teachkit.decide import Rule
+from teachkit.errors import SiteError, printable
 from teachkit.site import assets, vendor, wheel
-from teachkit.site.errors import SiteError
 from teachkit.tmexport import ModelFiles, open_model
 
 MARKER = ".teachkit-site"
@@ -74,13 +73,15 @@ def _warnings(model: ModelFiles) -> list[str]:
     return out
 
 
-def _card(model_dir: Path, out_dir: Path) -> dict[str, Any] | None:
-    """The evaluation's model card context, when that module and the model's metrics exist."""
+def _card(model_dir: Path, out_dir: Path, photos: Path | None) -> dict[str, Any] | None:
+    """The evaluation's model card context, when that module and the model's metrics exist.
+    Thumbnails come only from ``photos``, the folder the teacher named (never from paths that
+    a model's metrics.json lists)."""
     if not (model_dir / "metrics.json").is_file() or importlib.util.find_spec("teachkit.card") is None:
         return None
     from teachkit import card  # type: ignore[attr-defined]
 
-    return card.card_context(model_dir, out_dir)
+    return card.card_context(model_dir, out_dir, photos=photos)
 
 
 def _write(root: Path, rel: str, data: bytes) -> None:
@@ -89,7 +90,7 @@ def _write(root: Path, rel: str, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def _render_into(tmp: Path, model: ModelFiles, title: str) -> None:
+def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None) -> None:
     scripts: list[dict[str, Any]] = []  # what the loader loads, in order, with sizes for the progress
     urls: dict[str, str] = {}
     lock = b""
@@ -163,49 +164,139 @@ def _render_into(tmp: Path, model: ModelFiles, title: str) -> None:
         "rule": Rule.from_metadata(meta),
         "config": config,
         "scripts": SCRIPTS,
-        "card": _card(model.dir, tmp),
+        "card": _card(model.dir, tmp, photos),
     }
     for page in ("index.html", "about.html"):
         (tmp / page).write_text(env.get_template(page).render(page=page, **context), encoding="utf-8")
-    (tmp / MARKER).write_text(f"rendered by teachkit {__version__}; safe to delete with its folder\n", encoding="utf-8")
 
 
-def _swap(tmp: Path, out: Path) -> None:
-    """Put the finished ``tmp`` at ``out``; the old site is removed only after the rename."""
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    os.replace(out, old)
+# -- What in a site is Teachkit's ---------------------------------------------------------------
+
+#: What Teachkit 0.1.0 wrote at a site's top level; its marker listed no files.
+LEGACY_TOP = frozenset({"index.html", "about.html", "site.css", ".htaccess", "js", "runtime", "app", "card", MARKER})
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _files(root: Path) -> list[str]:
+    """Every file and link under ``root`` (links not followed), as POSIX paths relative to it."""
+    out = []
+    for folder, dirs, files in os.walk(root):
+        base = Path(folder).relative_to(root)
+        out += [(base / name).as_posix() for name in files]
+        out += [(base / name).as_posix() for name in dirs if (Path(folder) / name).is_symlink()]
+    return sorted(out)
+
+
+def _write_manifest(root: Path) -> None:
+    """The marker: what Teachkit wrote, with each file's hash, so the next render knows which
+    files are the teacher's own (kept) and which of its own the teacher changed (refused)."""
+    files = {rel: _digest(root / rel) for rel in _files(root) if rel != fileio.STAGING_MARK}
+    note = f"rendered by teachkit {__version__}; safe to delete with its folder"
+    (root / MARKER).write_text(json.dumps({"note": note, "files": files}, indent=0) + "\n", encoding="utf-8")
+
+
+def _teachers_files(out: Path) -> list[str]:
+    """The files in a rendered site that Teachkit did not write (a teacher's own pages); a
+    ``SiteError`` naming them when the teacher changed files Teachkit wrote."""
     try:
-        os.replace(tmp, out)
-    except OSError:
-        os.replace(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        manifest = json.loads((out / MARKER).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        manifest = None  # a site of Teachkit 0.1.0: its top-level names tell
+    theirs, changed = [], []
+    for rel in _files(out):
+        if rel in (MARKER, fileio.STAGING_MARK):
+            continue
+        if manifest is None:
+            if not _reserved(rel):
+                theirs.append(rel)
+        elif rel not in manifest:
+            theirs.append(rel)
+        elif (out / rel).is_symlink() or _digest(out / rel) != manifest[rel]:
+            changed.append(rel)
+    if changed:
+        raise SiteError(
+            f"{_listed(changed)} in {out} changed after Teachkit wrote them; nothing was replaced. "
+            "Copy your changes into a page of your own (say my-page.html), then render again."
+        )
+    return theirs
 
 
-def build_site(model: Path, out: Path, title: str | None = None, strict: bool = False) -> Path:
-    """Render the site for ``model`` (ours, a TM export folder or zip) into ``out``; returns ``out``."""
-    out = Path(out).absolute()
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
+def _listed(names: list[str]) -> str:
+    return ", ".join(printable(n) for n in names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def check_out(out: Path) -> list[str]:
+    """Refuse, before any work, an output folder that is not a site Teachkit rendered; return
+    the teacher's own files in it, which the new site keeps."""
+    out = Path(out)
+    fileio.check_writable_folder(out)
+    if not out.is_symlink() and (not out.exists() or (out.is_dir() and not any(out.iterdir()))):
+        return []
+    if out.is_symlink() or not out.is_dir() or not (out / MARKER).is_file():
         raise SiteError(
             f"{out} already exists and is not a site Teachkit rendered; it was left alone. Choose another --out."
         )
+    theirs = _teachers_files(out)
+    clashes = [rel for rel in theirs if _reserved(rel)]
+    if clashes:
+        raise SiteError(
+            f"{_listed(clashes)} in {out} are yours, and the new site needs those names; nothing was replaced. "
+            "Rename your files, then render again."
+        )
+    return theirs
+
+
+def _reserved(rel: str) -> bool:
+    """Whether a site may need the path ``rel``: its pages, its folders, a model folder."""
+    top = rel.split("/", 1)[0]
+    return top in LEGACY_TOP or top.startswith("model-")
+
+
+def _carry_over(old: Path, new: Path, theirs: list[str]) -> None:
+    """The teacher's own files into the new site (hard links where the disk allows: no copy)."""
+    clashes = [rel for rel in theirs if (new / rel).exists() or (new / rel).is_symlink()]
+    if clashes:
+        raise SiteError(
+            f"{_listed(clashes)} in {old} are yours, and the new site needs those names; nothing was replaced. "
+            "Rename your files, then render again."
+        )
+    for rel in theirs:
+        src, dest = old / rel, new / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            os.symlink(os.readlink(src), dest)
+            continue
+        try:
+            os.link(src, dest)
+        except OSError:
+            shutil.copy2(src, dest)
+
+
+def build_site(
+    model: Path, out: Path, title: str | None = None, strict: bool = False, photos: Path | None = None
+) -> Path:
+    """Render the site for ``model`` (ours, a TM export folder or zip) into ``out``; returns ``out``.
+
+    The site is built beside ``out`` and swapped in whole; files a teacher added to an earlier
+    site are kept; thumbnails on the model card come only from ``photos``.
+    """
+    out = Path(out).absolute()
+    fileio.recover(out)
+    theirs = check_out(out)
     with open_model(Path(model)) as files:
         warnings = _warnings(files)
         if strict and warnings:
             raise SiteError("; ".join(warnings) + " (--strict)")
         for w in warnings:
-            print(f"teachkit: warning: {w}", file=sys.stderr)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-        tmp.chmod(0o755)  # mkdtemp makes it private; a web host must read it
-        try:
-            _render_into(tmp, files, title or files.name)
-            _swap(tmp, out)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+            print(f"teachkit: warning: {printable(w)}", file=sys.stderr)
+        with fileio.staged_folder(out) as tmp:
+            _render_into(tmp, files, title or files.name, photos)
+            _write_manifest(tmp)
+            _carry_over(out, tmp, theirs)
     print(f"Site written to {out} (open {out / 'index.html'}, or preview it with `teachkit serve {out}`)")
+    if theirs:
+        print(f"Kept {len(theirs)} file(s) of your own in it: {_listed(theirs)}.")
     return out
