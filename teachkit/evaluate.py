@@ -8,7 +8,6 @@ content (``card.summary``), printed and optionally written as JSON.
 
 from __future__ import annotations
 
-import json
 import sys
 import unicodedata
 from pathlib import Path
@@ -16,7 +15,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from teachkit import card, photos
+from teachkit import card, fileio, photos
+from teachkit.errors import ModelError
 
 BATCH = 32  # photos decoded and predicted at a time (bounded memory for big folders)
 
@@ -47,11 +47,9 @@ def match_labels(folders: list[str], labels: list[str]) -> tuple[dict[str, str],
 def _trained_on(model: Path, root: Path) -> bool:
     """Whether a Teachkit model was trained on photos from this folder (its metrics.json says
     where its photos were): most of them were then learned from, and the score flatters it."""
-    try:
-        built_from = json.loads((model / "metrics.json").read_text(encoding="utf-8")).get("photos_root")
-    except (OSError, ValueError, AttributeError):
-        return False
-    if not built_from:
+    metrics, _ = card.read_json(model / "metrics.json")  # bounded, no pipe; None when damaged
+    built_from = (metrics or {}).get("photos_root")
+    if not isinstance(built_from, str) or not built_from:
         return False
     built = Path(built_from).resolve()
     return built == root or built in root.parents or root in built.parents
@@ -84,7 +82,13 @@ def evaluate(model: Path, photos_dir: Path, predictor: Any = None) -> dict[str, 
             skipped += bad
             bad_paths = {s.path for s in bad}
             good = [p for p in chunk if p not in bad_paths]
-            for path, p in zip(good, np.asarray(probs), strict=True):
+            if not good:
+                continue
+            probs = np.asarray(probs, dtype=np.float64).reshape(len(good), -1)
+            # predict refuses these already; checked again because no accuracy may come from NaN
+            if probs.shape[1] != len(labels) or not np.isfinite(probs).all():
+                raise ModelError(f"{model} gives no usable probabilities (NaN, or not one per class): it is damaged.")
+            for path, p in zip(good, probs, strict=True):
                 predictions.append(
                     {
                         "path": path.resolve().relative_to(root).as_posix(),
@@ -127,7 +131,6 @@ def run_evaluate(model: Path, photos_dir: Path, json_path: Path | None, out: Tex
     out.write("\n")
     if json_path is not None:
         json_path = Path(json_path)
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps({**record, "card": summary}, indent=1, ensure_ascii=False) + "\n")
+        fileio.write_json(json_path, {**record, "card": summary})  # atomic; refuses NaN
         out.write(f"\nThe evaluation is also in {json_path}\n")
     return 0

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 from teachkit import decide, images, photos, tfenv
+from teachkit.errors import ModelError
 from teachkit.tmexport import ModelFiles, open_model
 
 
@@ -26,11 +27,26 @@ class Predictor:
     labels: list[str]
     rule: decide.Rule
     mirror: bool = False
+    source: str = "The model"  # how messages name it (its folder or zip)
 
     def predict_inputs(self, inputs: np.ndarray, batch: int = 32) -> np.ndarray:
-        """Probabilities for preprocessed inputs (N, 224, 224, 3)."""
+        """Probabilities for preprocessed inputs (N, 224, 224, 3).
+
+        Raises ``ModelError`` when they are not probabilities (NaN, infinite, another count than
+        the labels): no accuracy may ever be computed from them."""
         out = [np.asarray(self.model(inputs[i : i + batch], training=False)) for i in range(0, len(inputs), batch)]
-        return np.concatenate(out) if out else np.zeros((0, len(self.labels)), np.float32)
+        probs = np.concatenate(out) if out else np.zeros((0, len(self.labels)), np.float32)
+        if probs.ndim != 2 or probs.shape[1] != len(self.labels):
+            raise ModelError(
+                f"{self.source} gives {probs.shape[-1] if probs.ndim else 0} outputs for {len(self.labels)} labels; "
+                "its model.json and metadata.json come from different models."
+            )
+        if not np.isfinite(probs).all():
+            raise ModelError(
+                f"{self.source} answers NaN or infinity instead of probabilities: its weights are damaged, "
+                "so it cannot be measured or used."
+            )
+        return probs
 
     def predict_images(self, imgs: Sequence[Image.Image]) -> np.ndarray:
         """Probabilities for decoded RGB images."""
@@ -47,8 +63,9 @@ class Predictor:
         return (self.predict_images(imgs) if imgs else np.zeros((0, len(self.labels)))), skipped
 
 
-def from_files(files: ModelFiles) -> Predictor:
-    """Load an opened model folder with tensorflowjs' own loader."""
+def from_files(files: ModelFiles, source: Path | str | None = None) -> Predictor:
+    """Load an opened (hence validated) model folder with tensorflowjs' own loader; ``source``
+    names it in messages (the zip it came from rather than its temporary folder)."""
     tfenv.import_tensorflow()
     import tensorflowjs as tfjs
 
@@ -60,10 +77,11 @@ def from_files(files: ModelFiles) -> Predictor:
         labels=files.labels,
         rule=decide.Rule.from_metadata(meta),
         mirror=bool(meta["userMetadata"].get("mirror", False)),
+        source=str(source or files.dir),
     )
 
 
 def load(path: Path | str) -> Predictor:
     """A Predictor for a model folder or a Teachable Machine export folder or zip."""
     with open_model(path) as files:
-        return from_files(files)
+        return from_files(files, source=path)
