@@ -3,6 +3,10 @@
 Every number is computed here from the saved predictions (metrics.json's ``predictions``: one per
 photo the model never trained on), so the card shows exactly what those photos say. The same
 ``summary`` feeds the site's model page (``card_context``) and the terminal (``print_card``).
+
+A model may come from anywhere, so its metrics.json is checked (``metrics_problem``): a damaged one
+gives a site without a card and a warning, never a traceback. Thumbnails are made only of photos
+inside the photos folder the teacher names: paths written in metrics.json never reach a site alone.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,7 +22,10 @@ import numpy as np
 from markupsafe import Markup
 from PIL import Image
 
-from teachkit import calibration, charts, decide, notsure, photos
+from teachkit import calibration, charts, decide, fileio, notsure, photos
+
+MAX_JSON_BYTES = 16 * 1024 * 1024  # a real metrics.json is a few hundred KB (one row per held-out photo)
+MAX_PHOTO_BYTES = 100 * 1024 * 1024  # a thumbnail's source: far above any camera's photo
 
 Z95 = 1.959964  # the normal quantile of a two-sided 95% interval
 THUMB = 112  # thumbnails' longer side, in pixels
@@ -217,16 +224,24 @@ def print_card(s: dict, stream: TextIO | None = None, title: str = "Model card")
             out.write(f"    {f['severity']}: {f['title']}\n")
 
 
-def _thumbnails(s: dict, folder: Path, prefix: str) -> tuple[dict[str, str], str | None]:
-    """Small copies of the evaluated photos in ``folder`` (URL by photo path), or why there are none."""
-    root = Path(s["photos_root"]) if s.get("photos_root") else None
-    paths = [p for c in s["cells"] for p in c["photos"]]
+NO_PHOTOS_FOLDER = "Thumbnails of these photos appear when the site is made with the folder of photos they come from."
+
+
+def _thumbnails(s: dict, folder: Path, prefix: str, photos_dir: Path | None) -> tuple[dict[str, str], str | None]:
+    """Small copies of the evaluated photos in ``folder`` (URL by photo path), or why there are none.
+
+    Only files under ``photos_dir`` (the folder the teacher named) are read: metrics.json's own
+    ``photos_root`` and paths are never trusted alone, or a model from elsewhere could publish the
+    teacher's private pictures in a site."""
+    if photos_dir is None:
+        return {}, NO_PHOTOS_FOLDER
+    try:
+        root = Path(photos_dir).resolve(strict=True)
+    except (OSError, RuntimeError):
+        root = None
     if root is None or not root.is_dir():
-        return {}, (
-            f"The photos are no longer at {root}, where they were when the model was built, so they are not shown."
-            if root
-            else "The card does not know where the photos are, so they are not shown."
-        )
+        return {}, f"The photos folder {photos_dir} cannot be read, so the photos are not shown."
+    paths = [p for c in s["cells"] for p in c["photos"]]
     urls: dict[str, str] = {}
     missing = 0
     folder.mkdir(parents=True, exist_ok=True)
@@ -243,16 +258,28 @@ def _thumbnails(s: dict, folder: Path, prefix: str) -> tuple[dict[str, str], str
         name = f"{i:04d}.jpg"
         img.save(folder / name, quality=80)
         urls[rel] = f"{prefix}/{name}"
-    note = f"{missing} of the photos could not be found or read any more, so they are not shown." if missing else None
-    return urls, note
+    if not missing:
+        return urls, None
+    return urls, f"{missing} of the photos could not be found in {photos_dir} or read, so they are not shown."
 
 
 def _find(root: Path, rel: str) -> Path | None:
-    """A photo of the card: under the photos folder; else as written (a path relative to where
-    the build ran); else by its class folder and file name under the photos folder."""
-    for candidate in (root / rel, Path(rel), root.joinpath(*Path(rel).parts[-2:])):
-        if candidate.is_file():
-            return candidate
+    """A photo of the card inside ``root`` (already resolved): at its path relative to the photos
+    folder, else by its class folder and file name. Links are followed, but what they reach must
+    still lie inside ``root`` and be a regular file of sane size (no pipe, no device)."""
+    parts = Path(rel).parts
+    for candidate in (root / rel, root.joinpath(*parts[-2:]) if parts else root):
+        try:
+            real = candidate.resolve(strict=True)
+        except (OSError, RuntimeError):
+            continue
+        if real == root or not real.is_relative_to(root):
+            continue
+        try:
+            if fileio.check_regular(real, "photo").st_size <= MAX_PHOTO_BYTES:
+                return real
+        except ValueError:
+            continue
     return None
 
 
@@ -260,36 +287,156 @@ def _level(count: int, total: int) -> int:
     return 0 if not count or not total else 1 + min(4, int(count / total * 5))
 
 
-def card_context(model_dir: Path, out_dir: Path) -> dict | None:
-    """The Jinja context of ``model_card.html`` for a model, or None without metrics.json.
+def card_context(
+    model_dir: Path, out_dir: Path, photos: Path | None = None, warn: Callable[[str], None] | None = None
+) -> dict | None:
+    """The Jinja context of ``model_card.html`` for a model, or None without a usable metrics.json.
 
     ``out_dir`` is the folder of the page that includes the card (the site's root): the card's
     stylesheet and the thumbnails of the evaluated photos are written into ``out_dir/card/`` and
-    linked relative to the page.
+    linked relative to the page. Thumbnails are made only of photos under ``photos`` (None: none,
+    and the card says how to get them). A damaged metrics.json is not fatal: the site works
+    without its card, so ``warn`` (stderr by default) says why there is none.
     """
     model_dir, out_dir = Path(model_dir), Path(out_dir)
     metrics_path = model_dir / "metrics.json"
-    if not metrics_path.is_file():
+    if not metrics_path.exists() and not metrics_path.is_symlink():
         return None
-    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-    report = _read_json(model_dir / "dataset-report.json")
-    metadata = _read_json(model_dir / "metadata.json")
-    return context(summary(metrics, report, metadata), out_dir)
+    metrics, problem = read_json(metrics_path)
+    s: dict[str, Any] | None = None
+    if metrics is not None:
+        problem = metrics_problem(metrics)
+    if problem is None:
+        report, _ = read_json(model_dir / "dataset-report.json")
+        metadata, _ = read_json(model_dir / "metadata.json")
+        try:
+            s = summary(metrics, _valid_report(report), metadata)
+        # The checks above cover what summary reads; this catches what they missed, because a
+        # card of a model from elsewhere must never stop a site.
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+            problem = f"its numbers do not fit together ({type(e).__name__})"
+    if s is None:
+        message = f"{metrics_path} is damaged ({problem}), so the site has no model card."
+        if warn is None:
+            print(f"teachkit: warning: {message}", file=sys.stderr)
+        else:
+            warn(message)
+        return None
+    return context(s, out_dir, photos)
 
 
-def _read_json(path: Path) -> dict | None:
+def read_json(path: Path) -> tuple[dict | None, str | None]:
+    """The JSON object in ``path`` (bounded, never blocking on a pipe), or None and why not."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+        data = fileio.read_bytes(path, MAX_JSON_BYTES, what="file")
+    except ValueError as e:
+        return None, str(e)
+    try:
+        value = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None, "it is not JSON"
+    if not isinstance(value, dict):
+        what = "a list" if isinstance(value, list) else "text" if isinstance(value, str) else "a single value"
+        return None, f"it holds {what}, not an object"
+    return value, None
 
 
-def context(s: dict, out_dir: Path) -> dict:
-    """The template's context from a summary; writes the stylesheet and thumbnails under out_dir/card/."""
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python reads NaN and Infinity; JSON has neither
+
+
+def _number(x: Any, lo: float = -math.inf, hi: float = math.inf) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and lo <= x <= hi
+
+
+def _numbers_or_none(values: Any) -> bool:
+    return isinstance(values, list) and all(v is None or _number(v) for v in values)
+
+
+def metrics_problem(m: dict) -> str | None:
+    """Why ``m`` (a metrics.json or an evaluation record) cannot make a card, or None: every key
+    the card reads, with the type it needs."""
+    labels = m.get("labels")
+    if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
+        return "it has no list of class labels"
+    known = set(labels)
+    preds = m.get("predictions")
+    if not isinstance(preds, list):
+        return "it has no list of predictions"
+    for p in preds:
+        if (
+            not isinstance(p, dict)
+            or not isinstance(p.get("path"), str)
+            or p.get("label") not in known
+            or not isinstance(p.get("probabilities"), list)
+            or len(p["probabilities"]) != len(labels)
+            or not all(_number(v, 0.0, 1.0) for v in p["probabilities"])
+        ):
+            return "a prediction lacks its path, a known label or one probability from 0 to 1 per class"
+    rule = m.get("not_sure")
+    if rule is not None and (
+        not isinstance(rule, dict)
+        or not set(rule) <= {"threshold", "margin"}
+        or not all(_number(v, 0.0, 1.0) for v in rule.values())
+    ):
+        return "its 'not sure' rule is not a threshold and a margin from 0 to 1"
+    sweep = m.get("not_sure_sweep")
+    if sweep is not None and not (
+        isinstance(sweep, list)
+        and all(
+            isinstance(r, dict)
+            and all(_number(r.get(k), 0.0, 1.0) for k in ("threshold", "margin", "answered"))
+            and (r.get("error") is None or _number(r["error"], 0.0, 1.0))
+            and (r.get("note") is None or isinstance(r["note"], str))
+            for r in sweep
+        )
+    ):
+        return "its 'not sure' sweep is damaged"
+    history = m.get("history")
+    if history is not None and not (isinstance(history, dict) and all(map(_numbers_or_none, history.values()))):
+        return "its training history is not lists of numbers"
+    recipe = m.get("recipe")
+    if recipe is not None and not (
+        isinstance(recipe, dict)
+        and (recipe.get("temperature") is None or _number(recipe["temperature"], 1e-6))
+        and (recipe.get("best_epoch") is None or _number(recipe["best_epoch"]))
+        and (recipe.get("holdout") is None or _number(recipe["holdout"], 0.0, 1.0))
+    ):
+        return "its recipe is damaged"
+    counts = m.get("counts")
+    if counts is not None and not (
+        isinstance(counts, dict)
+        and all(
+            isinstance(n, dict) and all(_number(n.get(k, 0), 0) for k in ("train", "validation", "heldout"))
+            for n in counts.values()
+        )
+    ):
+        return "its photo counts are damaged"
+    for key in ("evaluated_on", "photos_root"):
+        if m.get(key) is not None and not isinstance(m[key], str):
+            return f"its {key} is not text"
+    return None
+
+
+def _valid_report(report: dict | None) -> dict | None:
+    """dataset-report.json's findings if they have the shape the card shows, else none: the card
+    does without them rather than fail."""
+    findings = (report or {}).get("findings")
+    if isinstance(findings, list) and all(
+        isinstance(f, dict) and all(isinstance(f.get(k), str) for k in ("severity", "title", "explanation"))
+        for f in findings
+    ):
+        return report
+    return None
+
+
+def context(s: dict, out_dir: Path, photos: Path | None = None) -> dict:
+    """The template's context from a summary; writes the stylesheet and thumbnails (of photos under
+    ``photos`` only) under out_dir/card/."""
     card_dir = out_dir / "card"
     card_dir.mkdir(parents=True, exist_ok=True)
     (card_dir / "card.css").write_text(CARD_CSS, encoding="utf-8")
-    urls, thumbs_note = _thumbnails(s, card_dir / "thumbs", "card/thumbs")
+    urls, thumbs_note = _thumbnails(s, card_dir / "thumbs", "card/thumbs", photos)
     labels = s["labels"]
     index = {label: i for i, label in enumerate(labels)}
     cell_ids = {(c["true"], c["predicted"]): f"cell-{index[c['true']]}-{index[c['predicted']]}" for c in s["cells"]}

@@ -86,9 +86,9 @@ def test_card_numbers_match_the_saved_predictions(trained_trashnet: Path) -> Non
     assert on["wrong"] == sum(a != t for a, t in answered)
 
 
-def test_card_page_shows_the_numbers_and_thumbnails(trained_trashnet: Path, tmp_path: Path) -> None:
+def test_card_page_shows_the_numbers_and_thumbnails(trained_trashnet: Path, trashnet: Path, tmp_path: Path) -> None:
     metrics = json.loads((trained_trashnet / "metrics.json").read_text())
-    ctx = card.card_context(trained_trashnet, tmp_path)
+    ctx = card.card_context(trained_trashnet, tmp_path, photos=trashnet)
     html = _render(ctx)
     assert f"{metrics['accuracy'] * 100:.1f}%</strong> of\n    {metrics['n_heldout']} photos" in html
     assert html.count("<svg") == 4  # accuracy and loss curves, reliability, not-sure sweep
@@ -102,19 +102,25 @@ def test_card_page_shows_the_numbers_and_thumbnails(trained_trashnet: Path, tmp_
                 assert f'href="#{cell["id"]}"' in html and f'id="{cell["id"]}"' in html
 
 
-def test_card_without_the_photos_says_so(trained_trashnet: Path, tmp_path: Path) -> None:
+def test_card_without_the_photos_says_so(trained_trashnet: Path, trashnet: Path, tmp_path: Path) -> None:
+    # No photos folder named: no thumbnails, even though metrics.json says where the photos were.
+    ctx = card.card_context(trained_trashnet, tmp_path / "site")
+    assert ctx["thumbs_note"] == card.NO_PHOTOS_FOLDER
+    assert not (tmp_path / "site" / "card" / "thumbs").exists()
+    html = _render(ctx)
+    assert card.NO_PHOTOS_FOLDER in html and "<img" not in html
+
+    # A photos folder named, but the photos are not in it any more.
     model = tmp_path / "model"
     shutil.copytree(trained_trashnet, model)
     metrics = json.loads((model / "metrics.json").read_text())
-    metrics["photos_root"] = str(tmp_path / "gone")
     for p in metrics["predictions"]:
-        p["path"] = Path(p["path"]).name  # not findable any more, whatever the working folder
+        p["path"] = Path(p["path"]).name  # not findable under the folder any more
     (model / "metrics.json").write_text(json.dumps(metrics))
-    ctx = card.card_context(model, tmp_path / "site")
-    assert "no longer at" in ctx["thumbs_note"]
-    assert not (tmp_path / "site" / "card" / "thumbs").exists()
-    html = _render(ctx)
-    assert "no longer at" in html and "<img" not in html
+    ctx = card.card_context(model, tmp_path / "site2", photos=trashnet)
+    assert f"{len(metrics['predictions'])} of the photos could not be found" in ctx["thumbs_note"]
+    assert list((tmp_path / "site2" / "card" / "thumbs").iterdir()) == []
+    assert "could not be found" in _render(ctx) and "<img" not in _render(ctx)
 
 
 def test_no_metrics_no_card(tmp_path: Path) -> None:

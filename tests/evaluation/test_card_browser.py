@@ -20,10 +20,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def site(trained_trashnet: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def site(trained_trashnet: Path, trashnet: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from teachkit.site import build_site
 
-    return build_site(trained_trashnet, tmp_path_factory.mktemp("site") / "dist")
+    # thumbnails are made only of photos under the folder named (never from metrics.json alone)
+    return build_site(trained_trashnet, tmp_path_factory.mktemp("site") / "dist", photos=trashnet)
 
 
 @pytest.fixture(scope="module")

@@ -161,11 +161,12 @@ def record_labels(export: Path) -> list[str]:
     return [d.name for d in sorted((export / "samples").iterdir()) if d.is_dir()]
 
 
-def test_the_card_of_an_evaluation_renders(record: dict, tmp_path: Path) -> None:
-    """No training record, no tuned rule: the card still renders, with every photo's thumbnail."""
+def test_the_card_of_an_evaluation_renders(record: dict, edible: Path, tmp_path: Path) -> None:
+    """No training record, no tuned rule: the card still renders, with every photo's thumbnail
+    (taken from the photos folder named, the one that was evaluated)."""
     import jinja2
 
-    ctx = card.context(card.summary(record), tmp_path)
+    ctx = card.context(card.summary(record), tmp_path, photos=edible / "samples")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).resolve().parents[2] / "site_src" / "templates"),
         autoescape=True,
