@@ -22,11 +22,20 @@
     /**
      * Classify an image element, canvas, video, ImageData, ImageBitmap, Blob or File.
      * Resolves to {label, probabilities: [{label, probability}], backend, ms}; label is null
-     * for "not sure".
+     * for "not sure". Rejects with an Error whose message is one sentence: not a picture,
+     * damaged, or over 80 megapixels (large pictures are decoded downscaled, as the build does).
      */
     async classify(source) {
       await ready;
-      const result = await impl.classify(source);
+      let result;
+      try {
+        result = await impl.classify(source);
+      } catch (e) {
+        // Python answers every failure with {error}; anything else escaped it (a PythonError's
+        // message is a whole traceback): the caller gets a sentence, the console the details.
+        console.error("teachkit.classify:", e);
+        throw new Error("The picture could not be classified (an error inside the page; the browser's console has the details).");
+      }
       if (result.error) throw new Error(result.error);
       return result;
     },

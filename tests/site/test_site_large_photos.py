@@ -55,3 +55,23 @@ def test_large_rotated_and_transparent_photos_match_the_build(hosted, tools, bui
     print(f"page vs build, max abs difference per photo: {report}")
     assert diff.max() <= 0.01, report
     assert (np.array(got).argmax(axis=1) == expected.argmax(axis=1)).all(), report
+
+
+def test_a_very_large_png_is_decoded_downscaled_like_the_build(hosted, tools, build_step, tm_exports, tmp_path) -> None:
+    """A 6400 x 4800 PNG (31 megapixels; Pillow has no draft for PNG, so the build halves it from
+    full size): the page decodes it at 1/8 (createImageBitmap's resize, from mipmaps) and must
+    still give the build's probabilities."""
+    export = tm_exports / "animals-4class"
+    photos = []
+    for i, (_, src) in enumerate(tools.samples(export, per_class=1)):
+        photos.append(tmp_path / f"huge{i}.png")
+        Image.open(src).convert("RGB").resize((6400, 4800), Image.BICUBIC).save(photos[-1], compress_level=1)
+    labels, expected = build_step(export, photos)
+    got = []
+    for path in photos:
+        by = {x["label"]: x["probability"] for x in hosted.classify_file(path)["probabilities"]}
+        got.append([by[name] for name in labels])
+    diff = np.abs(np.array(got) - expected).max(axis=1)
+    print("page vs build, max abs difference per photo:", ", ".join(f"{d:.4f}" for d in diff))
+    assert diff.max() <= 0.01
+    assert (np.array(got).argmax(axis=1) == expected.argmax(axis=1)).all()

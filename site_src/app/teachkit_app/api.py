@@ -10,6 +10,7 @@ from pyodide.ffi import create_proxy
 
 from teachkit_app.jsutil import error_name, present, to_object
 from teachkit_app.model import Classifier
+from teachkit_app.pictures import Unusable, pixels
 
 
 class Api:
@@ -18,16 +19,20 @@ class Api:
         self._proxies: list[Any] = []
 
     async def classify(self, source: Any) -> Any:
-        """``{label, probabilities, backend, ms}``, or ``{error}`` (js/api.js throws it)."""
+        """``{label, probabilities, backend, ms}``, or ``{error}``: one sentence, which js/api.js
+        throws as the Error's message (never a traceback; the details go to the console)."""
+        subject = "The file" if js.Blob.prototype.isPrototypeOf(source) else "The picture"
         try:
-            canvas = await js.teachkitMedia.toCanvas(source)
+            canvas = await pixels(source, self.classifier.size)
+            mirror = self.classifier.mirror_camera and present(getattr(source, "srcObject", None))
+            result = await self.classifier.classify(canvas, mirror=mirror)
+        except Unusable as e:
+            return to_object({"error": e.sentence(subject)})
+        except TypeError as e:
+            return to_object({"error": str(e)})
         except Exception as e:
-            name = error_name(e)
-            if name == "TypeError":
-                return to_object({"error": str(getattr(e, "message", e))})
-            return to_object({"error": "not a picture the browser can open (the file is damaged or not an image)"})
-        mirror = self.classifier.mirror_camera and present(getattr(source, "srcObject", None))
-        result = await self.classifier.classify(canvas, mirror=mirror)
+            js.console.error(f"teachkit.classify: {e!r}")
+            return to_object({"error": f"{subject} could not be classified ({error_name(e)})."})
         return to_object(result.to_api())
 
     def to_js(self) -> Any:

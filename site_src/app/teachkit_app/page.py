@@ -15,8 +15,8 @@ from teachkit_app import results
 from teachkit_app.camera import Camera
 from teachkit_app.jsutil import error_name, present
 from teachkit_app.model import Classifier
+from teachkit_app.pictures import Unusable, pixels
 
-NOT_AN_IMAGE = "is not a picture the browser can open (the file is damaged or not an image)."
 MAX_MESSAGES = 5
 
 
@@ -68,10 +68,10 @@ class Page:
         for f in files:
             name = str(f.name) if getattr(f, "name", None) else "pasted picture"
             try:
-                canvas = await js.teachkitMedia.toCanvas(f)
-            except Exception as e:
-                self.say(f"{name} {NOT_AN_IMAGE}" if error_name(e) != "TypeError" else f"{name}: {e}")
-                self.grid.prepend(results.error_card(name, "Not a picture the browser can open."))
+                canvas = await pixels(f, self.classifier.size)
+            except Unusable as e:
+                self.say(e.sentence(name))
+                self.grid.prepend(results.error_card(name, e.sentence("It")))
                 continue
             try:
                 result = await self.classifier.classify(canvas)
