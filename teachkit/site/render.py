@@ -49,11 +49,9 @@ WHAT = {"pyodide": "Python", "@tensorflow/tfjs": "TensorFlow.js", "@tensorflow/t
 
 def _model_folder(model: ModelFiles) -> tuple[str, dict[str, bytes]]:
     """The model's files and its versioned folder name (content hash: caches never mix models)."""
-    files = {"model.json": (model.dir / "model.json").read_bytes(), "metadata.json": b""}
-    topology = json.loads(files["model.json"])
-    for group in topology["weightsManifest"]:
-        for p in group["paths"]:
-            files[p] = (model.dir / p).read_bytes()
+    # The bytes that were validated, not the files read again: what was checked is what ships.
+    files = {"model.json": model.files["model.json"], "metadata.json": b""}
+    files.update((name, data) for name, data in model.files.items() if name != "model.json")
     # The normalised metadata (imageSize filled in for old exports): what the page reads.
     files["metadata.json"] = json.dumps(model.metadata, ensure_ascii=False, indent=1).encode("utf-8")
     h = hashlib.sha256()
