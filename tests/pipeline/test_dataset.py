@@ -91,3 +91,11 @@ def test_inspect_caches_and_reports_unreadable(tmp_path: Path) -> None:
     again, _ = dataset.inspect(photos.scan(root), cache)
     assert again == infos
     assert np.asarray(infos[0].thumbnail()).shape == (dataset.THUMB, dataset.THUMB, 3)
+
+
+@pytest.mark.parametrize("holdout", [0.0, 1.0, 1.5])
+def test_a_held_out_share_out_of_range_is_a_sentence_without_a_flag(holdout: float) -> None:
+    # The library may be called from anywhere: only the command line names its options.
+    with pytest.raises(photos.PhotoError, match="held-out share must be between 0 and 1") as e:
+        dataset.split(_infos({"a": 5, "b": 5}), holdout, seed=0)
+    assert "--" not in str(e.value)
