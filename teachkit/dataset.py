@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from teachkit import photos, similarity
+from teachkit import fileio, photos, similarity
 from teachkit.progress import bar
 
 THUMB = 32  # side of the small copy kept per photo for the dataset report's statistics
@@ -106,11 +106,19 @@ def split(
     return Split(sorted(train), sorted(val), sorted(held))
 
 
+#: A cached PhotoInfo is about 4 KB (the thumbnail in base64); anything far larger is not one.
+CACHED_INFO_BYTES = 1 << 20
+
+
 def _cached_info(cache_dir: Path, path: Path, label: str, digest: str) -> PhotoInfo | None:
+    """What an earlier build learnt about a photo; None when absent or unusable (then it is redone)."""
     try:
-        raw = json.loads((cache_dir / digest[:2] / f"{digest}.json").read_text())
-        return PhotoInfo(path, label, digest, raw["width"], raw["height"], raw["dhash"], base64.b64decode(raw["thumb"]))
-    except (OSError, ValueError, KeyError):
+        raw = json.loads(fileio.read_bytes(cache_dir / digest[:2] / f"{digest}.json", CACHED_INFO_BYTES))
+        thumb = base64.b64decode(raw["thumb"])
+        if len(thumb) != THUMB * THUMB * 3:
+            return None
+        return PhotoInfo(path, label, digest, int(raw["width"]), int(raw["height"]), int(raw["dhash"]), thumb)
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
@@ -123,7 +131,7 @@ def _store_info(cache_dir: Path, info: PhotoInfo) -> None:
         "dhash": info.dhash,
         "thumb": base64.b64encode(info.thumb).decode(),
     }
-    target.write_text(json.dumps(raw))
+    fileio.write_text(target, json.dumps(raw))  # atomic: a killed build leaves no half entry
 
 
 def inspect(found: photos.PhotoFolder, cache_dir: Path | None) -> tuple[list[PhotoInfo], list[photos.Skipped]]:

@@ -191,3 +191,17 @@ def test_check_with_fewer_than_two_classes_exits_2(tmp_path: Path, classes: dict
     _plain(result)
     assert result.returncode == 2
     assert "needs at least 2 class folders" in result.stderr
+
+
+@posix_only
+def test_damaged_entries_in_the_photo_cache_are_redone(folder: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first, _ = dataset.inspect(photos.scan(folder), cache)
+    entries = sorted(cache.glob("*/*.json"))
+    entries[0].unlink()
+    os.mkfifo(entries[0])  # a pipe where an entry was: must not hang the next build
+    entries[1].write_text("[1, 2]")
+    entries[2].write_text(json.dumps({**json.loads(entries[2].read_text()), "thumb": "AAAA"}))
+    with deadline():
+        again, unreadable = dataset.inspect(photos.scan(folder), cache)
+    assert again == first and unreadable == []
