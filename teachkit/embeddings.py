@@ -7,18 +7,22 @@ of those re-embeds everything that depends on it.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from teachkit import augment, images, lite, photos, preprocess
+from teachkit import augment, fileio, images, lite, photos, preprocess
 from teachkit.basemodel import FEATURES, BaseModel
 from teachkit.dataset import PhotoInfo
+from teachkit.errors import PhotoError
 from teachkit.progress import counter
 
 BATCH = 32
+#: A cached row of features is 5 KB, with its augmented views 35 KB: anything far larger is not ours.
+MAX_CACHED_BYTES = 1 << 20
 #: Threads decoding and augmenting the next photos while the base embeds: decoding and
 #: augmenting cost more than embedding, and NumPy and Pillow release the GIL for most of it.
 PREPARERS = 2
@@ -47,17 +51,16 @@ class EmbeddingCache:
 
     def get(self, digest: str, augmented: bool) -> np.ndarray | None:
         path = self._path(digest, augmented)
-        try:
-            return np.load(path)
+        try:  # bounded and never blocking (a pipe in the cache must not hang a build)
+            data = fileio.read_bytes(path, MAX_CACHED_BYTES, "cached embedding")
+            return np.load(io.BytesIO(data))
         except (OSError, ValueError):
             return None
 
     def put(self, digest: str, augmented: bool, features: np.ndarray) -> None:
-        path = self._path(digest, augmented)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
-        np.save(tmp, features.astype(np.float32))
-        tmp.replace(path)
+        buf = io.BytesIO()
+        np.save(buf, features.astype(np.float32))
+        fileio.write_bytes(self._path(digest, augmented), buf.getvalue())
 
 
 def embed_inputs(base: BaseModel, inputs: np.ndarray) -> np.ndarray:
@@ -83,7 +86,11 @@ def _inputs(infos: Sequence[PhotoInfo], chunk: Sequence[int], augmented_for: set
     """The preprocessed rows of ``chunk``'s photos: each photo, then its augmented views if any."""
     rows = []
     for i in chunk:
-        x = images.to_input(photos.decode(infos[i].path))
+        try:
+            picture = photos.decode(infos[i].path)
+        except ValueError as e:  # read fine a moment ago: replaced or removed since
+            raise PhotoError(f"{infos[i].path} changed while Teachkit was reading it ({e}); run again.") from None
+        x = images.to_input(picture)
         rows.append(x[None])
         if i in augmented_for:
             rows.append(augment.views(x, infos[i].digest))

@@ -31,6 +31,7 @@ from teachkit import (
     report,
 )
 from teachkit.dataset import PhotoInfo
+from teachkit.errors import printable
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ def _load_photos(
     rep = report.check(found, infos, unreadable)
     rep.print(out)
     if rep.errors or (strict and rep.warnings):
-        what = "errors" if rep.errors else "warnings (and --strict is on)"
+        what = "errors" if rep.errors else "warnings, which stop a build in strict mode"
         raise photos.PhotoError(f"The photos in {folder} have {what}; see the report above. Nothing was trained.")
     return found, infos, rep
 
@@ -187,7 +188,7 @@ def train(opts: TrainOptions) -> TrainResult:
         evaluated = split.heldout
 
     base = basemodel.load(opts.base_from, memo=cache / "bases.json")
-    print(f"Base model: {base.source}", file=out)
+    print(f"Base model: {printable(base.source)}", file=out)
     emb_cache = embeddings.EmbeddingCache(cache / "embeddings", base)
     # Every photo of the training folder gets its augmented copies (only those in the training
     # part are used): the cache then does not depend on the split, so five new photos cost five.
@@ -270,7 +271,8 @@ def _summary(
         c = counts[label]
         r = numbers["per_class"][label]["recall"]
         print(
-            f"  {label}: {sum(c.values())} photos ({c['heldout']} held out), recognised {r:.0%} of its held-out photos",
+            f"  {printable(label)}: {sum(c.values())} photos ({c['heldout']} held out), "
+            f"recognised {r:.0%} of its held-out photos",
             file=out,
         )
     acc, n = numbers["accuracy"], numbers["n_heldout"]
@@ -279,4 +281,4 @@ def _summary(
     print(
         f'"Not sure" below {rule["threshold"]:.0%} confidence (or a top-2 margin under {rule["margin"]:.0%}).', file=out
     )
-    print(f"The model is in {target}/", file=out)
+    print(f"The model is in {printable(str(target))}/", file=out)
