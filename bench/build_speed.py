@@ -58,7 +58,7 @@ def all_photos() -> list[Path]:
 
 
 def decode_throughput(res: Results, runs: int, n: int) -> None:
-    from teachkit import images, photos
+    from teachkit.data import images, photos
 
     paths = all_photos()
     for r in range(runs):
@@ -82,7 +82,8 @@ def embedding_throughput(res: Results, runs: int, n: int) -> None:
     """The base's forward pass as `train` runs it (TensorFlow Lite), beside TensorFlow's own graph."""
     import numpy as np
 
-    from teachkit import augment, basemodel, embeddings, images, photos
+    from teachkit.data import images, photos
+    from teachkit.features import augment, basemodel, embeddings
 
     base = basemodel.load(BASE_EXPORT)
     with tempfile.TemporaryDirectory(prefix="teachkit-bench-lite-") as tmp:
@@ -120,14 +121,14 @@ def embedding_throughput(res: Results, runs: int, n: int) -> None:
 
 #: The pipeline's steps, timed by wrapping them (the profile of every train run, without py-spy).
 STAGES = {
-    "scan+inspect": ("teachkit.dataset", "inspect"),
-    "report": ("teachkit.report", "check"),
-    "split": ("teachkit.dataset", "split"),
-    "base model": ("teachkit.basemodel", "load"),
-    "embed": ("teachkit.embeddings", "embed"),
-    "fit head": ("teachkit.train", "fit"),
-    "export": ("teachkit.export", "layers_model"),
-    "write": ("teachkit.export", "write_model"),
+    "scan+inspect": ("teachkit.data.dataset", "inspect"),
+    "report": ("teachkit.data.report", "check"),
+    "split": ("teachkit.data.dataset", "split"),
+    "base model": ("teachkit.features.basemodel", "load"),
+    "embed": ("teachkit.features.embeddings", "embed"),
+    "fit head": ("teachkit.training.train", "fit"),
+    "export": ("teachkit.model.export", "layers_model"),
+    "write": ("teachkit.model.export", "write_model"),
 }
 
 
@@ -161,7 +162,7 @@ class StageTimer:
 
 
 def _train(photos_dir: Path, models_dir: Path, res: Results, kind: str) -> float:
-    from teachkit.train import TrainOptions, train
+    from teachkit.training.train import TrainOptions, train
 
     opts = TrainOptions(
         photos=photos_dir, models_dir=models_dir, base_from=BASE_EXPORT, name="bench", out=io.StringIO()

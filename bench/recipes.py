@@ -9,7 +9,7 @@ For each seed: one honest split (held-out photos never used for any choice), the
   canvas does);
 - "TM recipe": the same recipe on Teachkit's preprocessing (halvings, then bilinear); the two
   coincide for photos under 448 pixels on the short side, such as trashnet-subset's 512x384;
-- "Teachkit": `teachkit.train.fit`, the recipe `python build.py train` uses.
+- "Teachkit": `teachkit.training.train.fit`, the recipe `python build.py train` uses.
 Prints held-out accuracy per seed, then the mean and spread of each and their difference.
 """
 
@@ -26,9 +26,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from teachkit import basemodel, calibration, dataset, embeddings, head, photos, preprocess, tfenv  # noqa: E402
-from teachkit.images import NumpyOps  # noqa: E402
-from teachkit.train import Recipe, fit  # noqa: E402
+from teachkit import tfenv  # noqa: E402
+from teachkit.core import preprocess  # noqa: E402
+from teachkit.data import dataset, photos  # noqa: E402
+from teachkit.data.images import NumpyOps  # noqa: E402
+from teachkit.evaluation import calibration  # noqa: E402
+from teachkit.features import basemodel, embeddings  # noqa: E402
+from teachkit.training import head  # noqa: E402
+from teachkit.training.train import Recipe, fit  # noqa: E402
 
 DEFAULT_PHOTOS = ROOT.parent / "shared" / "fixtures" / "datasets" / "trashnet-subset"
 DEFAULT_BASE = ROOT.parent / "shared" / "fixtures" / "tm-exports" / "animals-4class"

@@ -32,7 +32,7 @@ from common import BENCH, Results, table  # noqa: E402
 def _chromium_version() -> str:
     from playwright.sync_api import sync_playwright
 
-    from teachkit.site import chromium
+    from tests import chromium
 
     with sync_playwright() as p:
         browser = chromium.launch(p)

@@ -215,8 +215,8 @@ class Browser:
         self._pw = sync_playwright().start()
 
     def launch(self) -> Any:
-        """A fresh Chromium, found as the tests find it (teachkit.site.chromium)."""
-        from teachkit.site import chromium
+        """A fresh Chromium, found as the tests find it (tests.chromium)."""
+        from tests import chromium
 
         return chromium.launch(self._pw, EXTRA_ARGS)
 

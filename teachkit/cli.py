@@ -118,7 +118,7 @@ def _normalise_argv(argv: Sequence[str]) -> list[str]:
 
 
 def _train_options(args: argparse.Namespace) -> Any:
-    from teachkit.train import Recipe, TrainOptions
+    from teachkit.training.train import Recipe, TrainOptions
 
     if args.epochs is not None and args.epochs < 1:
         raise UsageError("--epochs must be at least 1.")
@@ -164,7 +164,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     _check_outputs(args)
     if args.command in ("build", "train"):
         opts = _train_options(args)
-        from teachkit.train import train
+        from teachkit.training.train import train
 
         model_dir = train(opts).model_dir
         if args.command == "build":
@@ -173,7 +173,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             build_site(model_dir, args.out, title=args.title, strict=args.strict, photos=args.photos)
         return 0
     if args.command == "check":
-        from teachkit.report import run_check
+        from teachkit.data.report import run_check
 
         return run_check(args.photos, strict=args.strict, json_path=args.json)
     if args.command == "demo":
@@ -181,7 +181,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_demo(args)
     if args.command == "evaluate":
-        from teachkit.evaluate import run_evaluate
+        from teachkit.evaluation.evaluate import run_evaluate
 
         return run_evaluate(args.model, args.photos, json_path=args.json)
     if args.command == "site":

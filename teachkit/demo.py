@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import random
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
+
+from teachkit.paths import user_cache
 
 CLASSES = ("circle", "square", "triangle")
 PER_CLASS = 40
@@ -23,8 +24,8 @@ VERSION = "1"  # bump to redraw cached demo photos
 
 
 def default_cache() -> Path:
-    base = os.environ.get("TEACHKIT_CACHE") or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "teachkit" / f"demo-photos-{VERSION}"
+    """Where the demo photos are drawn: the user cache (the one rule, ``paths.user_cache``)."""
+    return user_cache() / f"demo-photos-{VERSION}"
 
 
 def _background(rng: random.Random) -> Image.Image:
@@ -91,7 +92,7 @@ def make_dataset(root: Path, per_class: int = PER_CLASS, seed: int = 0) -> Path:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from teachkit.train import TrainOptions, train
+    from teachkit.training.train import TrainOptions, train
 
     root = make_dataset(args.cache_dir or default_cache())
     print(f"Demo photos: {root} ({len(CLASSES)} classes x {PER_CLASS}, drawn by Teachkit)")

@@ -24,25 +24,3 @@ def bar(items: Iterable[T], desc: str, total: int | None = None, unit: str = "ph
 def counter(total: int, desc: str, unit: str) -> Any:
     """A progress bar to advance by hand (``.update(n)``, ``.set_postfix(...)``); a context manager."""
     return tqdm(total=total, desc=desc, unit=unit, disable=not enabled(), leave=False)
-
-
-def epoch_bar(epochs: int, desc: str) -> Any:
-    """A Keras callback showing training as one bar of epochs, with the latest accuracies."""
-    from teachkit import tfenv
-
-    keras = tfenv.keras()
-
-    class EpochBar(keras.callbacks.Callback):
-        def on_train_begin(self, logs: dict | None = None) -> None:
-            self.bar = tqdm(total=epochs, desc=desc, unit="epoch", disable=not enabled(), leave=False)
-
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            logs = logs or {}
-            shown = {k: f"{v:.2f}" for k, v in logs.items() if "accuracy" in k}
-            self.bar.set_postfix(shown)
-            self.bar.update(1)
-
-        def on_train_end(self, logs: dict | None = None) -> None:
-            self.bar.close()
-
-    return EpochBar()

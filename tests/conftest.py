@@ -53,7 +53,7 @@ def playwright_api() -> Iterator[Any]:
 
 def launch_chromium(playwright_api: Any, extra: list[str] | None = None) -> Any:
     """Headless Chromium (Playwright's own or Debian's), or a skip that says how to get one."""
-    from teachkit.site import chromium
+    from tests import chromium
 
     try:
         return chromium.launch(playwright_api, extra)

@@ -1,8 +1,10 @@
-"""Rendering dist/: the static site where Pyodide runs the app and TF.js runs the model.
+"""Stage 6, a model to dist/: the static site where Pyodide runs the page's logic and TF.js runs
+the model.
 
-``vendor`` fetches and verifies the browser runtime, ``assets`` packs binaries so file:// pages
-can read them, ``wheel`` packages the page's Python, ``render`` writes the site, ``serve``
-previews it.
+``sources`` finds the page's own files (``page/``: templates, static files, JavaScript, the page's
+Python), ``vendor`` fetches and verifies the browser runtime, ``assets`` packs binaries so file:// pages
+can read them, ``wheel`` packages the page's Python, ``render`` writes the site (with the model card's page,
+``card_page`` and ``charts``), ``serve`` previews it.
 """
 
 from teachkit.site.render import build_site

@@ -16,7 +16,7 @@ import json
 import os
 from pathlib import Path
 
-from teachkit.site.vendor import cache_dir
+from teachkit.paths import user_cache
 
 MIME = {
     ".wasm": "application/wasm",
@@ -32,7 +32,7 @@ MIME = {
 def _encoded(data: bytes) -> str:
     """gzip + base64 of ``data``, cached by content (compressing the runtime takes seconds)."""
     digest = hashlib.sha256(data).hexdigest()
-    cached = cache_dir() / "encoded" / f"{digest}.b64"
+    cached = user_cache() / "encoded" / f"{digest}.b64"
     if cached.is_file():
         return cached.read_text(encoding="ascii")
     text = base64.b64encode(gzip.compress(data, compresslevel=9, mtime=0)).decode("ascii")

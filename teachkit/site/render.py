@@ -7,7 +7,6 @@ complete, so a failed render leaves the previous site as it was.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
@@ -18,15 +17,13 @@ from typing import Any
 import jinja2
 
 from teachkit import __version__, fileio
-from teachkit.decide import Rule
+from teachkit.core.decide import Rule
 from teachkit.errors import SiteError, printable
-from teachkit.site import assets, vendor, wheel
-from teachkit.tmexport import ModelFiles, open_model
+from teachkit.model.files import ModelFiles, open_model
+from teachkit.site import assets, card_page, sources, vendor, wheel
 
 MARKER = ".teachkit-site"
-TEMPLATES = vendor.SITE_SRC / "templates"
-STATIC = vendor.SITE_SRC / "static"
-#: The page's JavaScript, in load order (site_src/README.md says what each one is for).
+#: The page's JavaScript, in load order (page/README.md says what each one is for).
 SCRIPTS = ("registry.js", "api.js", "media.js", "tfstart.js", "loader.js")
 
 #: Runtime files the page loads as plain scripts; every other one goes through the registry.
@@ -69,17 +66,6 @@ def _warnings(model: ModelFiles) -> list[str]:
             f"the page answers when the top class has at least {rule.threshold:.0%}."
         )
     return out
-
-
-def _card(model_dir: Path, out_dir: Path, photos: Path | None) -> dict[str, Any] | None:
-    """The evaluation's model card context, when that module and the model's metrics exist.
-    Thumbnails come only from ``photos``, the folder the teacher named (never from paths that
-    a model's metrics.json lists)."""
-    if not (model_dir / "metrics.json").is_file() or importlib.util.find_spec("teachkit.card") is None:
-        return None
-    from teachkit import card  # type: ignore[attr-defined]
-
-    return card.card_context(model_dir, out_dir, photos=photos)
 
 
 def _write(root: Path, rel: str, data: bytes) -> None:
@@ -132,8 +118,8 @@ def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None) 
         )
     # The order here does not matter: js/loader.js adds TF.js's and the model's scripts first.
     for name in SCRIPTS:
-        _write(tmp, f"js/{name}", (vendor.SITE_SRC / "js" / name).read_bytes())
-    for path in sorted(STATIC.iterdir()):
+        _write(tmp, f"js/{name}", (sources.SCRIPTS / name).read_bytes())
+    for path in sorted(sources.STATIC.iterdir()):
         if path.is_file():
             shutil.copyfile(path, tmp / ("." + path.name[4:] if path.name.startswith("dot-") else path.name))
     config = {
@@ -145,7 +131,7 @@ def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None) 
         "model": {"dir": folder + "/"},
     }
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader(sources.TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -162,7 +148,8 @@ def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None) 
         "rule": Rule.from_metadata(meta),
         "config": config,
         "scripts": SCRIPTS,
-        "card": _card(model.dir, tmp, photos),
+        # Thumbnails only from ``photos``, the folder the teacher named (never from metrics.json's paths).
+        "card": card_page.card_context(model.dir, tmp, photos=photos),
     }
     for page in ("index.html", "about.html"):
         (tmp / page).write_text(env.get_template(page).render(page=page, **context), encoding="utf-8")

@@ -8,7 +8,7 @@ import ipaddress
 import mimetypes
 from pathlib import Path
 
-from teachkit.site.errors import SiteError
+from teachkit.errors import SiteError
 
 TYPES = {
     ".wasm": "application/wasm",

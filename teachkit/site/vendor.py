@@ -1,6 +1,6 @@
 """The browser runtime (Pyodide, TF.js): fetched once from the npm registry, verified, cached per user.
 
-Packages and the files the site uses are pinned in ``site_src/vendor-lock.json`` by version and by
+Packages and the files the site uses are pinned in ``teachkit/site/vendor-lock.json`` by version and by
 the registry's integrity hash (sha512 of the tarball). Tarballs are fetched with the ``npm`` client
 (``npm pack``), never by URL, checked against the lock, and kept in the user's cache so that later
 builds work offline.
@@ -22,18 +22,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from teachkit.site.errors import SiteError
-
-SITE_SRC = Path(__file__).resolve().parents[2] / "site_src"
-LOCK = SITE_SRC / "vendor-lock.json"
-
-
-def cache_dir() -> Path:
-    """Where downloaded runtime packages live: $TEACHKIT_CACHE, else the XDG user cache."""
-    if os.environ.get("TEACHKIT_CACHE"):
-        return Path(os.environ["TEACHKIT_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "teachkit"
+from teachkit.errors import SiteError
+from teachkit.paths import user_cache
+from teachkit.site.sources import LOCK
 
 
 @dataclass(frozen=True)
@@ -71,7 +62,7 @@ def _npm_pack(pkg: Package, dest: Path) -> Path:
     """Download the tarball with the npm client into ``dest``; a clear error when that fails."""
     npm = shutil.which("npm")
     offline_hint = (
-        f"The site's browser runtime ({pkg.name} {pkg.version}) is not in the cache at {cache_dir() / 'npm'}, "
+        f"The site's browser runtime ({pkg.name} {pkg.version}) is not in the cache at {user_cache() / 'npm'}, "
         "and it could not be downloaded. The first site build needs the npm registry once (Node.js's `npm` "
         "command and a network connection); later builds work offline."
     )
@@ -102,7 +93,7 @@ def _npm_pack(pkg: Package, dest: Path) -> Path:
 
 def tarball(pkg: Package) -> Path:
     """The verified tarball of ``pkg`` from the cache, downloading it first if needed."""
-    cached = cache_dir() / "npm" / pkg.tarball_name
+    cached = user_cache() / "npm" / pkg.tarball_name
     if cached.is_file() and integrity_of(cached) == pkg.integrity:
         return cached
     cached.parent.mkdir(parents=True, exist_ok=True)
@@ -111,7 +102,7 @@ def tarball(pkg: Package) -> Path:
         got = integrity_of(tgz)
         if got != pkg.integrity:
             raise SiteError(
-                f"The downloaded {pkg.name} {pkg.version} does not match site_src/vendor-lock.json "
+                f"The downloaded {pkg.name} {pkg.version} does not match teachkit/site/vendor-lock.json "
                 f"(integrity {got}, expected {pkg.integrity}); it was not used."
             )
         os.replace(tgz, cached)
@@ -130,7 +121,9 @@ def files(pkg: Package) -> dict[str, bytes]:
                 out[wanted[member.name]] = data.read()
     missing = set(pkg.files) - set(out)
     if missing:
-        raise SiteError(f"{pkg.name} {pkg.version} lacks {', '.join(sorted(missing))} (see site_src/vendor-lock.json).")
+        raise SiteError(
+            f"{pkg.name} {pkg.version} lacks {', '.join(sorted(missing))} (see teachkit/site/vendor-lock.json)."
+        )
     return out
 
 

@@ -1,8 +1,8 @@
 """The app's Python as a pure-Python wheel that Pyodide installs with ``loadPackage``.
 
-The wheel holds the page's package (``site_src/app/teachkit_app``) and the shared core
-(``teachkit/preprocess.py``, ``teachkit/decide.py``) byte for byte: the page runs the very files
-the build step runs. The wheel is built deterministically (fixed timestamps, sorted entries) so
+The wheel holds the page's package (``page/app/teachkit_app``) and the shared core
+(``teachkit/core/``, standard library only) byte for byte: the page runs the very files the build
+step runs. The wheel is built deterministically (fixed timestamps, sorted entries) so
 that the same sources give the same bytes, and it is added to Pyodide's lock file so that
 ``pyodide.loadPackage("teachkit-app")`` finds it inside dist/.
 """
@@ -16,15 +16,17 @@ import json
 import zipfile
 from pathlib import Path
 
+import teachkit
+import teachkit.core
 from teachkit import __version__
-from teachkit.site.vendor import SITE_SRC
+from teachkit.site.sources import APP
 
 NAME = "teachkit-app"
 DIST_NAME = "teachkit_app"
-TEACHKIT = Path(__file__).resolve().parents[1]
-#: The shared pure-Python core that runs unchanged in Pyodide (see docs/ARCHITECTURE.md).
-SHARED = ("__init__.py", "preprocess.py", "decide.py")
-APP = SITE_SRC / "app" / "teachkit_app"
+TEACHKIT = Path(teachkit.__file__).parent
+#: The shared pure-Python core that runs unchanged in Pyodide (see docs/ARCHITECTURE.md), with
+#: the package's ``__init__.py`` that makes ``teachkit.core`` importable there.
+CORE = Path(teachkit.core.__file__).parent
 
 
 def filename(version: str = __version__) -> str:
@@ -33,7 +35,9 @@ def filename(version: str = __version__) -> str:
 
 def sources() -> dict[str, bytes]:
     """Archive path -> bytes of every module the wheel carries."""
-    files = {f"teachkit/{name}": (TEACHKIT / name).read_bytes() for name in SHARED}
+    files = {"teachkit/__init__.py": (TEACHKIT / "__init__.py").read_bytes()}
+    for path in sorted(CORE.glob("*.py")):
+        files[f"teachkit/core/{path.name}"] = path.read_bytes()
     for path in sorted(APP.rglob("*.py")):
         files[f"teachkit_app/{path.relative_to(APP).as_posix()}"] = path.read_bytes()
     return files

@@ -105,7 +105,7 @@ def trained_trashnet(tmp_path_factory: pytest.TempPathFactory, trashnet: Path, b
     to stay quick): its folder, with metrics.json and dataset-report.json."""
     import io
 
-    from teachkit.train import Recipe, TrainOptions, train
+    from teachkit.training.train import Recipe, TrainOptions, train
 
     models = tmp_path_factory.mktemp("models")
     opts = TrainOptions(

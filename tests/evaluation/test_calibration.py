@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from teachkit import calibration
+from teachkit.evaluation import calibration
 
 
 def _overconfident(n: int = 4000, seed: int = 0) -> tuple[np.ndarray, np.ndarray, float]:

@@ -11,11 +11,12 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from teachkit import card
+from teachkit.evaluation import card
+from teachkit.site import card_page, sources
 
 pytestmark = pytest.mark.slow
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "site_src" / "templates"
+TEMPLATES = sources.TEMPLATES
 
 
 def _render(ctx: dict) -> str:
@@ -88,7 +89,7 @@ def test_card_numbers_match_the_saved_predictions(trained_trashnet: Path) -> Non
 
 def test_card_page_shows_the_numbers_and_thumbnails(trained_trashnet: Path, trashnet: Path, tmp_path: Path) -> None:
     metrics = json.loads((trained_trashnet / "metrics.json").read_text())
-    ctx = card.card_context(trained_trashnet, tmp_path, photos=trashnet)
+    ctx = card_page.card_context(trained_trashnet, tmp_path, photos=trashnet)
     html = _render(ctx)
     assert f"{metrics['accuracy'] * 100:.1f}%</strong> of\n    {metrics['n_heldout']} photos" in html
     assert html.count("<svg") == 4  # accuracy and loss curves, reliability, not-sure sweep
@@ -104,11 +105,11 @@ def test_card_page_shows_the_numbers_and_thumbnails(trained_trashnet: Path, tras
 
 def test_card_without_the_photos_says_so(trained_trashnet: Path, trashnet: Path, tmp_path: Path) -> None:
     # No photos folder named: no thumbnails, even though metrics.json says where the photos were.
-    ctx = card.card_context(trained_trashnet, tmp_path / "site")
-    assert ctx["thumbs_note"] == card.NO_PHOTOS_FOLDER
+    ctx = card_page.card_context(trained_trashnet, tmp_path / "site")
+    assert ctx["thumbs_note"] == card_page.NO_PHOTOS_FOLDER
     assert not (tmp_path / "site" / "card" / "thumbs").exists()
     html = _render(ctx)
-    assert card.NO_PHOTOS_FOLDER in html and "<img" not in html
+    assert card_page.NO_PHOTOS_FOLDER in html and "<img" not in html
 
     # A photos folder named, but the photos are not in it any more.
     model = tmp_path / "model"
@@ -117,14 +118,14 @@ def test_card_without_the_photos_says_so(trained_trashnet: Path, trashnet: Path,
     for p in metrics["predictions"]:
         p["path"] = Path(p["path"]).name  # not findable under the folder any more
     (model / "metrics.json").write_text(json.dumps(metrics))
-    ctx = card.card_context(model, tmp_path / "site2", photos=trashnet)
+    ctx = card_page.card_context(model, tmp_path / "site2", photos=trashnet)
     assert f"{len(metrics['predictions'])} of the photos could not be found" in ctx["thumbs_note"]
     assert list((tmp_path / "site2" / "card" / "thumbs").iterdir()) == []
     assert "could not be found" in _render(ctx) and "<img" not in _render(ctx)
 
 
 def test_no_metrics_no_card(tmp_path: Path) -> None:
-    assert card.card_context(tmp_path, tmp_path / "site") is None
+    assert card_page.card_context(tmp_path, tmp_path / "site") is None
 
 
 def test_wilson_known_values() -> None:
@@ -135,7 +136,7 @@ def test_wilson_known_values() -> None:
 
 
 def test_evaluate_warns_on_the_training_folder(trained_trashnet: Path, trashnet: Path, tmp_path: Path) -> None:
-    from teachkit import evaluate
+    from teachkit.evaluation import evaluate
 
     assert evaluate._trained_on(trained_trashnet, trashnet.resolve())
     assert evaluate._trained_on(trained_trashnet, (trashnet / "glass").resolve())  # a part of it

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from teachkit import photos
+from teachkit.data import photos
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from teachkit import card, evaluate
+from teachkit.evaluation import card, evaluate
+from teachkit.site import card_page, sources
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +26,7 @@ def edible(tm_exports: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def predictor(edible: Path):
-    from teachkit import predict
+    from teachkit.model import predict
 
     return predict.load(edible)
 
@@ -106,7 +107,7 @@ def test_folders_are_matched_by_name_and_the_rest_reported(edible: Path, tmp_pat
 
 
 def test_no_matching_folder_is_a_clear_error(edible: Path, tmp_path: Path, predictor) -> None:
-    from teachkit.photos import PhotoError
+    from teachkit.data.photos import PhotoError
 
     (tmp_path / "dogs").mkdir()
     shutil.copy(next((edible / "samples" / "Edible").iterdir()), tmp_path / "dogs" / "a.jpg")
@@ -166,9 +167,9 @@ def test_the_card_of_an_evaluation_renders(record: dict, edible: Path, tmp_path:
     (taken from the photos folder named, the one that was evaluated)."""
     import jinja2
 
-    ctx = card.context(card.summary(record), tmp_path, photos=edible / "samples")
+    ctx = card_page.context(card.summary(record), tmp_path, photos=edible / "samples")
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).resolve().parents[2] / "site_src" / "templates"),
+        loader=jinja2.FileSystemLoader(sources.TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )

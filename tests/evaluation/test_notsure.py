@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from teachkit import decide, notsure
+from teachkit.core import decide, notsure
 
 
 def _known_set() -> tuple[list[list[float]], list[int]]:

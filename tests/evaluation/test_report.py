@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from teachkit import report
+from teachkit.data import report
 from teachkit.errors import PhotoError
 
 CLEAN = {"apple": 24, "leaf": 24, "cup": 24}

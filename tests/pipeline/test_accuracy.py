@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from teachkit.train import TrainOptions, train
+from teachkit.training.train import TrainOptions, train
 
 pytestmark = pytest.mark.slow
 

@@ -68,7 +68,8 @@ def test_one_class_is_a_plain_message(tmp_path: Path) -> None:
 
 def test_offline_without_a_base_names_both_remedies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keras' ImageNet download is replaced by the failure it has offline; the message is under test."""
-    from teachkit import basemodel, tfenv
+    from teachkit import tfenv
+    from teachkit.features import basemodel
 
     keras = tfenv.keras()
 
@@ -82,7 +83,7 @@ def test_offline_without_a_base_names_both_remedies(tmp_path: Path, monkeypatch:
 
 
 def test_base_from_the_environment(base_export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from teachkit import basemodel
+    from teachkit.features import basemodel
 
     monkeypatch.setenv(basemodel.ENV, str(base_export))
     base = basemodel.load(None)

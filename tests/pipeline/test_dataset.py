@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from teachkit import dataset, photos
+from teachkit.data import dataset, photos
 
 
 def _scene(seed: int) -> Image.Image:

@@ -12,8 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from teachkit import basemodel, embeddings, export, head, images, lite, photos
-from teachkit.train import Recipe, TrainOptions, train
+from teachkit.data import images, photos
+from teachkit.features import basemodel, embeddings, lite
+from teachkit.model import export
+from teachkit.training import head
+from teachkit.training.train import Recipe, TrainOptions, train
 
 pytestmark = pytest.mark.slow
 

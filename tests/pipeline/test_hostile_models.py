@@ -24,10 +24,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from teachkit import card, cli, evaluate, predict, tmexport
-from teachkit.decide import Rule
+from teachkit import cli
+from teachkit.core.decide import Rule
 from teachkit.errors import ModelError
-from teachkit.tmexport import open_model
+from teachkit.evaluation import evaluate
+from teachkit.model import files as tmexport
+from teachkit.model import predict
+from teachkit.model.files import open_model
+from teachkit.site import card_page
 
 EXPORT_FILES = ("model.json", "metadata.json", "weights.bin")
 
@@ -516,7 +520,7 @@ def test_a_damaged_metrics_json_gives_no_card_and_a_warning(tmp_path: Path, data
     model.mkdir()
     (model / "metrics.json").write_bytes(data)
     warnings: list[str] = []
-    assert card.card_context(model, tmp_path / "site", warn=warnings.append) is None
+    assert card_page.card_context(model, tmp_path / "site", warn=warnings.append) is None
     assert len(warnings) == 1 and f"{model}/metrics.json is damaged" in warnings[0] and words in warnings[0]
     assert not (tmp_path / "site").exists()
 
@@ -525,7 +529,7 @@ def test_a_metrics_json_that_is_a_fifo_does_not_hang(tmp_path: Path, capsys: pyt
     model = tmp_path / "model"
     model.mkdir()
     os.mkfifo(model / "metrics.json")
-    assert card.card_context(model, tmp_path / "site") is None
+    assert card_page.card_context(model, tmp_path / "site") is None
     assert "metrics.json is damaged (the file is not a regular file" in capsys.readouterr().err
 
 
@@ -557,7 +561,7 @@ def test_card_thumbnails_come_only_from_the_named_photos_folder(tmp_path: Path) 
     model.mkdir()
     (model / "metrics.json").write_text(json.dumps(metrics))
 
-    ctx = card.card_context(model, tmp_path / "site", photos=photos_dir)
+    ctx = card_page.card_context(model, tmp_path / "site", photos=photos_dir)
     thumbs = sorted((tmp_path / "site" / "card" / "thumbs").iterdir())
     assert len(thumbs) == 1  # apple/in.jpg alone
     with Image.open(thumbs[0]) as t:
@@ -567,7 +571,7 @@ def test_card_thumbnails_come_only_from_the_named_photos_folder(tmp_path: Path) 
     assert srcs["apple/in.jpg"] and not any(v for k, v in srcs.items() if k != "apple/in.jpg")
     assert "5 of the photos could not be found" in ctx["thumbs_note"]
 
-    no_photos = card.card_context(model, tmp_path / "site2")
+    no_photos = card_page.card_context(model, tmp_path / "site2")
     assert not (tmp_path / "site2" / "card" / "thumbs").exists()
-    assert no_photos["thumbs_note"] == card.NO_PHOTOS_FOLDER
+    assert no_photos["thumbs_note"] == card_page.NO_PHOTOS_FOLDER
     assert all(p["src"] is None for c in no_photos["cell_photos"] for p in c["photos"])

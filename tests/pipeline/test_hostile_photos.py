@@ -20,7 +20,7 @@ from types import FrameType
 import pytest
 from PIL import Image
 
-from teachkit import dataset, photos, report
+from teachkit.data import dataset, photos, report
 from teachkit.errors import PhotoError
 
 ROOT = Path(__file__).resolve().parents[2]

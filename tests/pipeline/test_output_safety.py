@@ -87,8 +87,8 @@ def test_a_users_folder_named_like_the_model_is_left_alone(tmp_path: Path, capsy
 
 
 def test_a_teachable_machine_export_in_the_models_folder_is_left_alone(tm_exports: Path, tmp_path: Path) -> None:
-    from teachkit import export
     from teachkit.errors import OutputError
+    from teachkit.model import export
 
     target = tmp_path / "models" / "animals"
     target.mkdir(parents=True)
@@ -99,7 +99,7 @@ def test_a_teachable_machine_export_in_the_models_folder_is_left_alone(tm_export
 
 
 def test_a_teachkit_model_may_be_replaced(tmp_path: Path) -> None:
-    from teachkit import export
+    from teachkit.model import export
 
     target = tmp_path / "m"
     target.mkdir()
@@ -109,6 +109,7 @@ def test_a_teachkit_model_may_be_replaced(tmp_path: Path) -> None:
 
 
 # -- interrupted runs: a real kill -9 exactly at the rename that swaps the new output in ------------
+
 
 def test_a_killed_staging_folder_is_removed_by_the_next_run(tmp_path: Path) -> None:
     target = tmp_path / "out"
@@ -153,7 +154,7 @@ def test_a_model_killed_at_the_swap_is_put_back(tmp_path: Path) -> None:
 
 
 def test_a_model_of_teachkit_0_1_killed_at_the_swap_is_put_back(tmp_path: Path) -> None:
-    from teachkit import export
+    from teachkit.model import export
 
     old = tmp_path / ".m-old"
     old.mkdir()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from teachkit import photos
+from teachkit.data import photos
 
 
 def _save(img: Image.Image, path: Path, **kw) -> Path:

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from teachkit import images, preprocess
-from teachkit.images import NumpyOps
+from teachkit.core import preprocess
+from teachkit.data import images
+from teachkit.data.images import NumpyOps
 
 SHARED = [Path(preprocess.__file__), Path(preprocess.__file__).with_name("decide.py")]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from teachkit import predict
+from teachkit.model import predict
 
 
 @pytest.mark.slow

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from teachkit import tmexport
-from teachkit.tmexport import ModelError, open_model
+from teachkit.model import files as tmexport
+from teachkit.model.files import ModelError, open_model
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from teachkit import export, photos, predict
-from teachkit.train import Recipe, TrainOptions, train
+from teachkit.data import photos
+from teachkit.model import export, predict
+from teachkit.training.train import Recipe, TrainOptions, train
 
 pytestmark = pytest.mark.slow
 
@@ -92,7 +93,7 @@ def test_exported_files_give_the_trained_models_probabilities(trained, trashnet:
     _, _, result, _ = trained
     imgs = [photos.decode(p) for label in CLASSES for p in sorted((trashnet / label).glob("*.jpg"))[100:104]]
     loaded = predict.load(result.model_dir)
-    from teachkit import images
+    from teachkit.data import images
 
     x = np.stack([images.to_input(im) for im in imgs])
     original = np.asarray(result.model(x, training=False))
@@ -146,7 +147,7 @@ def test_bad_photos_stop_the_build_before_training(trashnet: Path, base_export: 
 
 
 def test_fine_tune_trains_the_last_blocks_only(trashnet: Path, base_export: Path, tmp_path: Path) -> None:
-    from teachkit import basemodel
+    from teachkit.features import basemodel
 
     photos_dir = _subset(trashnet, tmp_path / "photos", 12)
     result, _ = _train(
@@ -162,7 +163,7 @@ def test_fine_tune_trains_the_last_blocks_only(trashnet: Path, base_export: Path
 
 
 def test_best_epoch_ignores_the_first_epochs_and_prefers_the_later_of_equals() -> None:
-    from teachkit.head import best_epoch
+    from teachkit.training.head import best_epoch
 
     acc = [0.9, 0.5, 0.6, 0.7, 0.7, 0.6]
     assert best_epoch(acc, start=3) == 5  # epoch 1's 0.9 comes before early stopping may start

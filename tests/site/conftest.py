@@ -45,7 +45,7 @@ def animals_site(tm_exports: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="session")
 def trained_model(trashnet: Path, base_export: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Our own model, trained by the real pipeline on a small slice of trashnet (quick recipe)."""
-    from teachkit.train import Recipe, TrainOptions, train
+    from teachkit.training.train import Recipe, TrainOptions, train
 
     photos = tmp_path_factory.mktemp("photos")
     for cls in ("cardboard", "glass", "metal"):
@@ -221,13 +221,13 @@ def tools(launch_browser: Any) -> Any:
 @pytest.fixture(scope="session")
 def build_step() -> Any:
     """``build_step(model, paths) -> (labels, probabilities)``: the build's own prediction
-    (teachkit.predict: Pillow decoding, NumpyOps, tensorflowjs' Keras loader), models cached."""
+    (teachkit.model.predict: Pillow decoding, NumpyOps, tensorflowjs' Keras loader), models cached."""
     import numpy as np
 
     loaded: dict[Path, Any] = {}
 
     def run(model: Path, paths: list[Path]) -> tuple[list[str], np.ndarray]:
-        from teachkit import predict
+        from teachkit.model import predict
 
         if model not in loaded:
             loaded[model] = predict.load(model)

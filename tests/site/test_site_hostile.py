@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 
+from teachkit.site import sources
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SITE_SRC = Path(__file__).resolve().parents[2] / "site_src"
 
 #: Calls teachkit.classify on a Blob of the bytes; resolves to the result or to the Error's
 #: {name, message} (Playwright's own error text would add the JS stack).
@@ -139,9 +140,9 @@ def classify_bytes(page: Any, data: bytes, mime: str) -> dict[str, Any]:
 
 # -- tests ---------------------------------------------------------------------------------------
 def test_the_page_and_the_build_share_the_80_megapixel_limit() -> None:
-    from teachkit.photos import MAX_PIXELS
+    from teachkit.data.photos import MAX_PIXELS
 
-    source = (SITE_SRC / "app" / "teachkit_app" / "pictures.py").read_text(encoding="utf-8")
+    source = (sources.APP / "pictures.py").read_text(encoding="utf-8")
     assert f"MAX_PIXELS = {MAX_PIXELS:_}" in source
 
 

@@ -17,7 +17,7 @@ CHECK = (
 import json, random, sys
 import js
 from pyodide.ffi import to_js
-from teachkit import decide, preprocess
+from teachkit.core import decide, preprocess
 from teachkit_app.ops import TfjsOps
 
 tf = js.tf
@@ -54,13 +54,13 @@ def test_shared_core_in_real_pyodide(hosted) -> None:
         assert case["n"], case
         assert case["max_diff"] < 1e-4, case
     assert any(len(c["sizes"]) > 1 for c in out["cases"]), "no case exercised the halving"
-    from teachkit import decide
+    from teachkit.core import decide
 
     rule = decide.Rule(threshold=0.6, margin=0.2)
     assert out["decide"] == [decide.decide(p, rule) for p in CASES] == [0, None, None, 0, None, 0, None]
     assert out["ranked"] == [["b", 0.5], ["c", 0.3], ["a", 0.2]]
     assert out["default"] is True
-    from teachkit import preprocess
+    from teachkit.core import preprocess
 
     assert out["plans"] == [[list(p.crop), list(p.sizes)] for p in (preprocess.plan(w, h) for w, h in SIZES)]
     assert out["version"] == preprocess.VERSION

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from teachkit.errors import SiteError
+from teachkit.model.files import ModelError
 from teachkit.site import assets, render, vendor, wheel
-from teachkit.site.errors import SiteError
-from teachkit.tmexport import ModelError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,7 +74,7 @@ def test_slim_lock_keeps_the_info_and_no_packages() -> None:
 
 
 def test_model_folder_name_follows_content(tm_exports: Path, tmp_path: Path) -> None:
-    from teachkit.tmexport import open_model
+    from teachkit.model.files import open_model
 
     with open_model(tm_exports / "animals-4class") as a, open_model(tm_exports / "edible-3class") as b:
         assert render._model_folder(a)[0] == render._model_folder(a)[0] != render._model_folder(b)[0]
@@ -85,10 +85,10 @@ def test_wheel_carries_the_shared_core_byte_for_byte() -> None:
     assert data == wheel.build()  # deterministic
     with zipfile.ZipFile(__import__("io").BytesIO(data)) as zf:
         for name in ("preprocess.py", "decide.py"):
-            assert zf.read(f"teachkit/{name}") == (ROOT / "teachkit" / name).read_bytes()
+            assert zf.read(f"teachkit/core/{name}") == (ROOT / "teachkit" / "core" / name).read_bytes()
         assert "teachkit_app/main.py" in zf.namelist()
         record = zf.read(f"teachkit_app-{wheel.__version__}.dist-info/RECORD").decode()
-        assert "teachkit/preprocess.py,sha256=" in record
+        assert "teachkit/core/preprocess.py,sha256=" in record
 
 
 def test_lock_entry_points_at_the_wheel(animals_site: Path) -> None:

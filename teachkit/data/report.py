@@ -18,7 +18,9 @@ from typing import TextIO
 
 import numpy as np
 
-from teachkit import dataset, fileio, photos, preprocess, similarity
+from teachkit import fileio
+from teachkit.core import preprocess
+from teachkit.data import dataset, photos, similarity
 from teachkit.errors import PhotoError, printable
 
 ERROR, WARNING, INFO = "error", "warning", "info"

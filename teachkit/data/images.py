@@ -7,7 +7,7 @@ import functools
 import numpy as np
 from PIL import Image
 
-from teachkit import preprocess
+from teachkit.core import preprocess
 
 
 class NumpyOps:

@@ -10,8 +10,8 @@ import hashlib
 
 import numpy as np
 
-from teachkit import preprocess
-from teachkit.images import NumpyOps
+from teachkit.core import preprocess
+from teachkit.data.images import NumpyOps
 
 #: Bump when anything below changes: it keys the embedding cache of augmented copies.
 VERSION = "teachkit-augment-1"

@@ -16,22 +16,15 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from teachkit import (
-    __version__,
-    augment,
-    basemodel,
-    calibration,
-    dataset,
-    embeddings,
-    export,
-    head,
-    metrics,
-    notsure,
-    photos,
-    report,
-)
-from teachkit.dataset import PhotoInfo
+from teachkit import __version__
+from teachkit.core import notsure
+from teachkit.data import dataset, photos, report
+from teachkit.data.dataset import PhotoInfo
 from teachkit.errors import printable
+from teachkit.evaluation import calibration, metrics
+from teachkit.features import augment, basemodel, embeddings
+from teachkit.model import export
+from teachkit.training import head
 
 
 @dataclass(frozen=True)
@@ -130,7 +123,7 @@ def fit(
     val_probs = calibration.softmax(val_logits, temperature)
     rule, rows = notsure.choose_rule(val_probs.tolist(), y_val.tolist())
     if recipe.fine_tune:
-        from teachkit import finetune
+        from teachkit.training import finetune
 
         base, trained = finetune.run(base, trained, infos, split, labels, recipe.seed)
     if temperature != 1.0:
@@ -198,7 +191,7 @@ def train(opts: TrainOptions) -> TrainResult:
 
     fitted = fit(base, everything, features, copies, split, labels, opts.recipe)
     if opts.recipe.fine_tune:
-        from teachkit import finetune
+        from teachkit.training import finetune
 
         eval_features = finetune.features(fitted.base, [everything[i] for i in evaluated])
     else:

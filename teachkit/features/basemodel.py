@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from teachkit import tfenv
-from teachkit.tmexport import ModelError, open_model
+from teachkit.model.files import ModelError, open_model
 
 FEATURES = 1280
 ENV = "TEACHKIT_BASE"

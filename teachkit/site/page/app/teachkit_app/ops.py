@@ -1,6 +1,6 @@
-"""The shared preprocessing plan executed with TF.js (``teachkit.preprocess.Ops``).
+"""The shared preprocessing plan executed with TF.js (``teachkit.core.preprocess.Ops``).
 
-The same arithmetic as ``teachkit.images.NumpyOps`` at build time: bilinear resizing with
+The same arithmetic as ``teachkit.data.images.NumpyOps`` at build time: bilinear resizing with
 half-pixel centres and without corner alignment, as ``preprocess.source_coordinates`` defines it.
 Call inside ``tf.tidy`` (``model.Classifier`` does) so that the intermediate tensors are freed.
 """

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from teachkit import progress, tfenv
-from teachkit.basemodel import FEATURES
+from teachkit.features.basemodel import FEATURES
 
 HIDDEN = 100
 LEARNING_RATE = 0.001

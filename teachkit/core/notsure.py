@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from teachkit import decide
+from teachkit.core import decide
 
 #: The settings tried. 0.0 is "always answer"; a threshold under 1/N classes means the same.
 THRESHOLDS = (0.0, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99)

@@ -14,10 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from teachkit import augment, fileio, images, lite, photos, preprocess
-from teachkit.basemodel import FEATURES, BaseModel
-from teachkit.dataset import PhotoInfo
+from teachkit import fileio
+from teachkit.core import preprocess
+from teachkit.data import images, photos
+from teachkit.data.dataset import PhotoInfo
 from teachkit.errors import PhotoError
+from teachkit.features import augment, lite
+from teachkit.features.basemodel import FEATURES, BaseModel
 from teachkit.progress import counter
 
 BATCH = 32

@@ -15,8 +15,10 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from teachkit import card, fileio, photos
+from teachkit import fileio
+from teachkit.data import photos
 from teachkit.errors import ModelError
+from teachkit.evaluation import card
 
 BATCH = 32  # photos decoded and predicted at a time (bounded memory for big folders)
 
@@ -60,7 +62,7 @@ def evaluate(model: Path, photos_dir: Path, predictor: Any = None) -> dict[str, 
     (labels, predictions with paths relative to the folder, the model's "not sure" rule) plus
     what was left out and why."""
     if predictor is None:
-        from teachkit import predict
+        from teachkit.model import predict
 
         predictor = predict.load(model)
     found = photos.scan(photos_dir)

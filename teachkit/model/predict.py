@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from teachkit import decide, images, photos, tfenv
+from teachkit import tfenv
+from teachkit.core import decide
+from teachkit.data import images, photos
 from teachkit.errors import ModelError
-from teachkit.tmexport import ModelFiles, open_model
+from teachkit.model.files import ModelFiles, open_model
 
 
 @dataclass

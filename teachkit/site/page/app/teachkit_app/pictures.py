@@ -11,7 +11,7 @@ from typing import Any
 
 import js
 
-from teachkit import preprocess
+from teachkit.core import preprocess
 from teachkit_app.jsutil import error_name
 
 #: teachkit/photos.py's MAX_PIXELS: the build skips a larger file, the page refuses it (a test

@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
-from teachkit import images, photos, tfenv
-from teachkit.basemodel import BaseModel
-from teachkit.dataset import PhotoInfo, Split
-from teachkit.embeddings import embed_inputs
-from teachkit.progress import epoch_bar
+from teachkit import tfenv
+from teachkit.data import images, photos
+from teachkit.data.dataset import PhotoInfo, Split
+from teachkit.features.basemodel import BaseModel
+from teachkit.features.embeddings import embed_inputs
+from teachkit.progress import enabled
 
 TRAINABLE_FROM = "block_14_expand"
 LEARNING_RATE = 1e-4
@@ -66,7 +68,7 @@ def run(
         epochs=EPOCHS,
         batch_size=BATCH,
         shuffle=True,
-        callbacks=[stop, epoch_bar(EPOCHS, "Fine-tuning")],
+        callbacks=[stop, _epoch_bar(EPOCHS, "Fine-tuning")],
         verbose=0,
     )
     base.model.trainable = False
@@ -77,3 +79,23 @@ def run(
 def features(base: BaseModel, infos: Sequence[PhotoInfo]) -> np.ndarray:
     """Features from a fine-tuned base (not cached: they belong to this build only)."""
     return embed_inputs(base, _inputs(infos))
+
+
+def _epoch_bar(epochs: int, desc: str) -> Any:
+    """A Keras callback showing training as one bar of epochs, with the latest accuracies."""
+    keras = tfenv.keras()
+
+    class EpochBar(keras.callbacks.Callback):
+        def on_train_begin(self, logs: dict | None = None) -> None:
+            self.bar = tqdm(total=epochs, desc=desc, unit="epoch", disable=not enabled(), leave=False)
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            logs = logs or {}
+            shown = {k: f"{v:.2f}" for k, v in logs.items() if "accuracy" in k}
+            self.bar.set_postfix(shown)
+            self.bar.update(1)
+
+        def on_train_end(self, logs: dict | None = None) -> None:
+            self.bar.close()
+
+    return EpochBar()

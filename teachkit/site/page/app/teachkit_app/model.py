@@ -1,8 +1,8 @@
 """The model in the page: loading it into TF.js, and classifying one picture.
 
 One path for every picture, whoever asks (the page's buttons, the webcam, ``window.teachkit``):
-pixels -> ``teachkit.preprocess`` plan run with ``TfjsOps`` -> ``model.predict`` inside
-``tf.tidy`` -> ``teachkit.decide``: the very preprocessing and decision code of the build step.
+pixels -> ``teachkit.core.preprocess`` plan run with ``TfjsOps`` -> ``model.predict`` inside
+``tf.tidy`` -> ``teachkit.core.decide``: the very preprocessing and decision code of the build step.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import js
 from pyodide.ffi import create_once_callable, to_js
 
-from teachkit import decide, preprocess
+from teachkit.core import decide, preprocess
 from teachkit_app.ops import TfjsOps
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from PIL import Image, ImageFile, ImageOps
 
-from teachkit import fileio, preprocess
+from teachkit import fileio
+from teachkit.core import preprocess
 from teachkit.errors import PhotoError
 
 try:  # HEIC/HEIF photos from phones

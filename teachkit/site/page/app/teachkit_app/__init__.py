@@ -5,5 +5,5 @@ plan executed with TF.js), ``backends`` (what the pupil is told about the backen
 started), ``model`` (the model js/tfstart.js loaded: classifying one picture), ``results``
 (drawing results, labels always as text), ``camera`` (the webcam loop), ``page`` (wiring the
 page's controls), ``api`` (``window.teachkit``) and ``main`` (start-up). The shared core,
-``teachkit.preprocess`` and ``teachkit.decide``, is the very code the build step runs.
+``teachkit.core.preprocess`` and ``teachkit.core.decide``, is the very code the build step runs.
 """

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from teachkit import fileio, photos, similarity
+from teachkit import fileio
+from teachkit.data import photos, similarity
 from teachkit.progress import bar
 
 THUMB = 32  # side of the small copy kept per photo for the dataset report's statistics

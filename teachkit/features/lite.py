@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from teachkit import preprocess, tfenv
+from teachkit import tfenv
+from teachkit.core import preprocess
 
 BATCH = 32
 #: One thread: embedding runs beside threads that decode and augment the next photos, and

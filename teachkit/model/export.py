@@ -15,15 +15,27 @@ import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from teachkit import __version__, fileio, preprocess, tfenv
-from teachkit.basemodel import BaseModel
+from teachkit import __version__, fileio, tfenv
+from teachkit.core import preprocess
 from teachkit.errors import OutputError, printable
 
 WEIGHTS = "weights.bin"
+
+
+class BaseModel(Protocol):
+    """What an export needs of the frozen base (``teachkit.features.basemodel.BaseModel``): its
+    weights' id (the template's key) and, for the first export on it, the Keras model."""
+
+    id: str
+
+    @property
+    def model(self) -> Any: ...
+
+
 ONE_SHARD = 1 << 40  # bytes: large enough that the converter writes a single shard
 
 
