@@ -75,7 +75,10 @@ def _write(root: Path, rel: str, data: bytes) -> None:
 
 
 def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None) -> None:
-    scripts: list[dict[str, Any]] = []  # what the loader loads, in order, with sizes for the progress
+    scripts: list[dict[str, Any]] = []  # what the loader loads, with sizes for the progress
+    # Each script's group decides when js/loader.js runs and awaits it ("tfjs" and "model" first:
+    # TF.js starts while Python's scripts load); ``what`` is only the text the loading screen shows.
+    group = {"pyodide": "python", "@tensorflow/tfjs": "tfjs", "@tensorflow/tfjs-backend-wasm": "tfjs"}
     urls: dict[str, str] = {}
     lock = b""
     for name, files in vendor.runtime().items():
@@ -83,14 +86,14 @@ def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None) 
             rel = f"{FOLDER[name]}/{Path(path).name}"
             if path in PLAIN.get(name, ()):
                 _write(tmp, rel, data)
-                scripts.append({"src": rel, "bytes": len(data), "what": WHAT[name]})
+                scripts.append({"src": rel, "bytes": len(data), "what": WHAT[name], "group": group[name]})
             elif path == "pyodide-lock.json":
                 lock = vendor.slim_lock(data)
             else:
                 if path == "python_stdlib.zip":
                     data = vendor.slim_stdlib(data)
                 size = assets.write_asset(tmp, rel, data)
-                script = {"src": rel + ".js", "bytes": size, "what": WHAT[name]}
+                script = {"src": rel + ".js", "bytes": size, "what": WHAT[name], "group": group[name]}
                 if path in RUN:
                     script["run"] = rel
                 scripts.append(script)
@@ -98,12 +101,15 @@ def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None) 
     app = wheel.build()
     app_rel = f"app/{wheel.filename()}"
     lock_rel = "runtime/pyodide/pyodide-lock.json"
-    scripts.append({"src": app_rel + ".js", "bytes": assets.write_asset(tmp, app_rel, app), "what": "the app"})
+    scripts.append(
+        {"src": app_rel + ".js", "bytes": assets.write_asset(tmp, app_rel, app), "what": "the app", "group": "app"}
+    )
     scripts.append(
         {
             "src": lock_rel + ".js",
             "bytes": assets.write_asset(tmp, lock_rel, wheel.add_to_lock(lock, app)),
             "what": "Python",
+            "group": "python",
         }
     )
     folder, model_files = _model_folder(model)
@@ -114,9 +120,10 @@ def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None) 
                 "src": f"{folder}/{name}.js",
                 "bytes": assets.write_asset(tmp, f"{folder}/{name}", data),
                 "what": "the model",
+                "group": "model",
             }
         )
-    # The order here does not matter: js/loader.js adds TF.js's and the model's scripts first.
+    # The order here does not matter: js/loader.js orders the scripts by group.
     for name in SCRIPTS:
         _write(tmp, f"js/{name}", (sources.SCRIPTS / name).read_bytes())
     for path in sorted(sources.STATIC.iterdir()):

@@ -1,12 +1,14 @@
 // The loader: fetches the runtime, starts Pyodide and TF.js side by side, hands over to Python.
 //
 // It adds every script of the page's config at once (the browser downloads them together and
-// runs them in order: TF.js's and the model's first) and says on the loading screen how many MB
-// are left. As soon as TF.js's and the model's scripts are in, it starts TF.js, loads the model
-// and warms it up (js/tfstart.js); meanwhile Python's scripts load and Pyodide's start begins
-// from the registered bytes (teachkitAssets). Then it installs the app's wheel and calls
-// teachkit_app.main.start(), which takes the started model over. Measured (bench/): ready in
-// about the time of a bare Pyodide start, where one after the other took 1.3-1.7x.
+// runs them in the order of their groups: "tfjs" and "model" first, then "python" and "app") and
+// says on the loading screen how many MB are left. As soon as the "tfjs" and "model" scripts are
+// in, it starts TF.js, loads the model and warms it up (js/tfstart.js); meanwhile Python's
+// scripts load and Pyodide's start begins from the registered bytes (teachkitAssets). Then it
+// installs the app's wheel and calls teachkit_app.main.start(), handing it the started model and
+// every page object its Python uses (TF.js, js/media.js, js/api.js's bridge, the status line).
+// Measured (bench/): ready in about the time of a bare Pyodide start, where one after the other
+// took 1.3-1.7x.
 "use strict";
 (function () {
   const config = JSON.parse(document.getElementById("teachkit-config").textContent);
@@ -49,11 +51,18 @@
   // Function() when it is undeclared, which the page's Content-Security-Policy forbids.
   if (!("regeneratorRuntime" in globalThis)) globalThis.regeneratorRuntime = undefined;
 
-  /** Add every script: TF.js's and the model's first (their start is short and runs while
-   * Python's bigger scripts load), then Python's. Resolves to [TF.js's in, Python's in]. */
+  /** When each group of scripts is added, and whose start waits for it: TF.js's and the model's
+   * first (their start is short and runs while Python's bigger scripts load), then Python's and
+   * the app's. The groups come from the config (teachkit/site/render.py), never from ``what``,
+   * which is only the text on the loading screen. */
+  const GROUPS = { tfjs: "tf", model: "tf", python: "python", app: "python" };
+  const ORDER = Object.keys(GROUPS);
+
+  /** Add every script, ordered by group. Resolves to {tf: TF.js's and the model's in, python: Python's in}. */
   function loadScripts() {
-    const forTf = (s) => s.what === "TensorFlow.js" || s.what === "the model";
-    const ordered = [...config.scripts.filter(forTf), ...config.scripts.filter((s) => !forTf(s))];
+    const unknown = config.scripts.filter((s) => !(s.group in GROUPS));
+    if (unknown.length) throw new Error(`the page's config has a script of no known group: ${unknown[0].src}`);
+    const ordered = ORDER.flatMap((group) => config.scripts.filter((s) => s.group === group));
     const total = ordered.reduce((sum, s) => sum + s.bytes, 0);
     let left = total;
     const pending = new Set(ordered); // they finish in any order: say what is still on its way
@@ -73,8 +82,8 @@
           progress();
         }),
     );
-    const group = (inTf) => Promise.all(loaded.filter((_, i) => forTf(ordered[i]) === inTf));
-    return [group(true), group(false)];
+    const awaited = (start) => Promise.all(loaded.filter((_, i) => GROUPS[ordered[i].group] === start));
+    return { tf: awaited("tf"), python: awaited("python") };
   }
 
   async function startPython(tfStarted) {
@@ -102,7 +111,7 @@
   }
 
   async function boot() {
-    const [tfLoaded, pythonLoaded] = loadScripts();
+    const { tf: tfLoaded, python: pythonLoaded } = loadScripts();
     const wanted = new URLSearchParams(location.search).get("backend");
     const tfStarted = tfLoaded.then(async () => {
       const started = await teachkitTf.start(config, wanted, (text) => say("model", text));
@@ -113,10 +122,20 @@
     await pythonLoaded;
     const pyodide = await startPython(tfStarted);
     const main = pyodide.pyimport(config.app.module);
+    const start = main.start;
     let failure;
     try {
-      failure = await main.start((text) => say("python", text), tfStarted);
+      // Everything the page's Python uses from the page is handed over here, by name: it reads
+      // no page globals (the DOM's document, window and console are the browser's, not ours).
+      failure = await start.callKwargs({
+        status: (text) => say("python", text),
+        tf_started: tfStarted,
+        tf: globalThis.tf,
+        media: globalThis.teachkitMedia,
+        bridge: globalThis.teachkitBridge,
+      });
     } finally {
+      start.destroy();
       main.destroy();
     }
     if (failure) throw new Error(failure);

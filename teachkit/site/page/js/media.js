@@ -6,7 +6,17 @@
 // loop's clock is here too: Python awaits it, the browser's video frame callbacks drive it.
 "use strict";
 (function () {
+  /**
+   * No picture to be had: the one error Python (teachkit_app.pictures) turns into a sentence by
+   * its name. ``source`` is true when what was given is no kind of picture at all (a number, a
+   * string): the message is then the whole sentence; otherwise the file or element holds no
+   * picture the browser can open (damaged, not an image, no frame yet).
+   */
   class NotAnImage extends Error {
+    constructor(message, { source = false } = {}) {
+      super(message);
+      this.source = source;
+    }
     get name() {
       return "NotAnImage";
     }
@@ -82,7 +92,9 @@
     ) {
       return { width: source.width, height: source.height };
     }
-    throw new TypeError("teachkit.classify needs an image, canvas, video, ImageData, ImageBitmap, Blob or File.");
+    throw new NotAnImage("teachkit.classify needs an image, canvas, video, ImageData, ImageBitmap, Blob or File.", {
+      source: true,
+    });
   }
 
   /**

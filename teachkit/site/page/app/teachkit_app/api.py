@@ -10,12 +10,13 @@ from pyodide.ffi import create_proxy
 
 from teachkit_app.jsutil import error_name, present, to_object
 from teachkit_app.model import Classifier
-from teachkit_app.pictures import Unusable, pixels
+from teachkit_app.pictures import Pictures, Unusable
 
 
 class Api:
-    def __init__(self, classifier: Classifier) -> None:
+    def __init__(self, classifier: Classifier, pictures: Pictures) -> None:
         self.classifier = classifier
+        self.pictures = pictures  # the page's buttons open photos with the same one
         self._proxies: list[Any] = []
 
     async def classify(self, source: Any) -> Any:
@@ -23,13 +24,11 @@ class Api:
         throws as the Error's message (never a traceback; the details go to the console)."""
         subject = "The file" if js.Blob.prototype.isPrototypeOf(source) else "The picture"
         try:
-            canvas = await pixels(source, self.classifier.size)
+            canvas = await self.pictures.open(source)
             mirror = self.classifier.mirror_camera and present(getattr(source, "srcObject", None))
             result = await self.classifier.classify(canvas, mirror=mirror)
-        except Unusable as e:
+        except Unusable as e:  # NotAPicture too: its reason is the whole sentence
             return to_object({"error": e.sentence(subject)})
-        except TypeError as e:
-            return to_object({"error": str(e)})
         except Exception as e:
             js.console.error(f"teachkit.classify: {e!r}")
             return to_object({"error": f"{subject} could not be classified ({error_name(e)})."})

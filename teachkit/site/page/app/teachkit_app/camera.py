@@ -38,8 +38,11 @@ INSECURE = (
 class Camera:
     """The webcam controls of the page and the prediction loop."""
 
-    def __init__(self, classifier: Classifier, elements: dict[str, Any], say: Callable[[str], None]) -> None:
+    def __init__(
+        self, classifier: Classifier, media: Any, elements: dict[str, Any], say: Callable[[str], None]
+    ) -> None:
         self.classifier = classifier
+        self.media = media  # js/media.js, handed over by js/loader.js: the frame clock
         self.el = elements
         self.say = say
         self.stream: Any = None
@@ -119,7 +122,7 @@ class Camera:
         mirror = self.classifier.mirror_camera
         # Each new camera frame once, the newest first; TF.js reads the video element itself
         # (no canvas copy of the frame of ours in between).
-        clock = js.teachkitMedia.frameClock(video)
+        clock = self.media.frameClock(video)
         self.clock = clock
         try:
             while self.running:

@@ -15,7 +15,7 @@ from teachkit_app import results
 from teachkit_app.camera import Camera
 from teachkit_app.jsutil import error_name, present
 from teachkit_app.model import Classifier
-from teachkit_app.pictures import Unusable, pixels
+from teachkit_app.pictures import Pictures, Unusable
 
 MAX_MESSAGES = 5
 
@@ -30,12 +30,16 @@ def _by_id(name: str) -> Any:
 class Page:
     """The classifier page: its controls, its messages, its results grid."""
 
-    def __init__(self, classifier: Classifier) -> None:
+    def __init__(self, classifier: Classifier, pictures: Pictures, media: Any) -> None:
+        """``pictures`` opens photos (shared with ``window.teachkit``); ``media`` is js/media.js,
+        handed over by js/loader.js, for the webcam's frame clock."""
         self.classifier = classifier
+        self.pictures = pictures
         self.messages = _by_id("messages")
         self.grid = _by_id("results")
         self.camera = Camera(
             classifier,
+            media,
             {
                 "video": _by_id("camera-video"),
                 "choice": _by_id("camera-choice"),
@@ -68,7 +72,7 @@ class Page:
         for f in files:
             name = str(f.name) if getattr(f, "name", None) else "pasted picture"
             try:
-                canvas = await pixels(f, self.classifier.size)
+                canvas = await self.pictures.open(f)
             except Unusable as e:
                 self.say(e.sentence(name))
                 self.grid.prepend(results.error_card(name, e.sentence("It")))
@@ -78,7 +82,7 @@ class Page:
             except Exception as e:
                 self.say(f"{name} could not be classified ({error_name(e)}).")
                 continue
-            self.grid.prepend(results.card(name, js.teachkitMedia.thumbnail(canvas), result))
+            self.grid.prepend(results.card(name, self.pictures.thumbnail(canvas), result))
 
     def _listen(self, target: Any, event: str, handler: Any) -> None:
         proxy = create_proxy(handler)

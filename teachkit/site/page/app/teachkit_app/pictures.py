@@ -1,4 +1,5 @@
-"""Pictures in: how big a source may be, and at what size to decode it.
+"""Pictures in: how big a source may be, at what size to decode it, and ``Pictures.open``, the
+one function that opens a picture for the page's buttons and for ``window.teachkit.classify``.
 
 ``js/media.js`` measures and decodes (browser APIs); the rules are here, beside the preprocessing
 they follow. Every refusal is an ``Unusable`` whose text completes a sentence about the picture
@@ -9,12 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import js
-
 from teachkit.core import preprocess
 from teachkit_app.jsutil import error_name
 
-#: teachkit/photos.py's MAX_PIXELS: the build skips a larger file, the page refuses it (a test
+#: teachkit/data/photos.py's MAX_PIXELS: the build skips a larger file, the page refuses it (a test
 #: checks that the two agree). Decoding 12000x12000 (144 megapixels) took Chromium to 6.6 GB.
 MAX_PIXELS = 80_000_000
 NOT_AN_IMAGE = "is not a picture the browser can open (damaged, or not an image)"
@@ -31,6 +30,13 @@ class Unusable(Exception):
         return f"{subject} {self.reason}."
 
 
+class NotAPicture(Unusable):
+    """Not any kind of picture (``teachkit.classify(42)``): ``reason`` is the whole sentence."""
+
+    def sentence(self, subject: str) -> str:
+        return self.reason
+
+
 def too_large(width: int, height: int) -> str | None:
     """Why a ``width`` x ``height`` picture is refused, or None."""
     if width * height <= MAX_PIXELS:
@@ -44,7 +50,7 @@ def too_large(width: int, height: int) -> str | None:
 def decode_size(width: int, height: int, size: int = preprocess.SIZE) -> tuple[int, int]:
     """The size to decode a ``width`` x ``height`` picture at: halved while its shorter side stays
     at least twice the model's input, as the build decodes large JPEGs (Pillow's draft, see
-    teachkit/photos.py) and where the preprocessing would halve anyway (teachkit/preprocess.py)."""
+    teachkit/data/photos.py) and where the preprocessing would halve anyway (teachkit/core/preprocess.py)."""
     scale = 1
     while min(width, height) // (2 * scale) >= 2 * size:
         scale *= 2
@@ -52,31 +58,47 @@ def decode_size(width: int, height: int, size: int = preprocess.SIZE) -> tuple[i
     return -(-width // scale), -(-height // scale)
 
 
-async def pixels(source: Any, size: int = preprocess.SIZE) -> Any:
-    """A canvas with the source's pixels, decoded at ``decode_size``; raises ``Unusable``, or
-    ``TypeError`` for a source that is not a picture at all (its message is a sentence)."""
-    try:
-        natural = await js.teachkitMedia.sizeOf(source)
-    except Exception as e:
-        raise _unusable(e) from None
-    width, height = int(natural.width), int(natural.height)
-    if width < 1 or height < 1:
-        raise Unusable("has no pixels (it is 0 pixels wide or high)")
-    refused = too_large(width, height)
-    if refused:
-        raise Unusable(refused)
-    w, h = decode_size(width, height, size)
-    try:
-        return await js.teachkitMedia.toCanvas(source, w, h, natural)
-    except Exception as e:
-        raise _unusable(e) from None
+class Pictures:
+    """Opening a picture: the one way for the page's buttons (file input, drop, paste) and for
+    ``window.teachkit.classify``, so that a photo gives the same pixels whoever asks."""
+
+    def __init__(self, media: Any, size: int = preprocess.SIZE) -> None:
+        #: js/media.js, handed over by js/loader.js (the browser's decoding).
+        self.media = media
+        #: The model's input size: how far a large picture may be decoded smaller.
+        self.size = size
+
+    async def open(self, source: Any) -> Any:
+        """A canvas with the source's pixels, decoded at ``decode_size``; raises ``Unusable``
+        (``NotAPicture`` when the source is no kind of picture at all)."""
+        try:
+            natural = await self.media.sizeOf(source)
+        except Exception as e:
+            raise _unusable(e) from None
+        width, height = int(natural.width), int(natural.height)
+        if width < 1 or height < 1:
+            raise Unusable("has no pixels (it is 0 pixels wide or high)")
+        refused = too_large(width, height)
+        if refused:
+            raise Unusable(refused)
+        w, h = decode_size(width, height, self.size)
+        try:
+            return await self.media.toCanvas(source, w, h, natural)
+        except Exception as e:
+            raise _unusable(e) from None
+
+    def thumbnail(self, canvas: Any) -> Any:
+        """A small copy of an opened picture, for its card in the results."""
+        return self.media.thumbnail(canvas)
 
 
-def _unusable(error: Exception) -> Exception:
+def _unusable(error: Exception) -> Unusable:
+    """js/media.js's failures, by the error's name (its NotAnImage), as one sentence."""
     name = error_name(error)
-    if name == "TypeError":
-        return TypeError(str(getattr(getattr(error, "js_error", None), "message", error)))
     if name == "NotAnImage":
+        js_error = getattr(error, "js_error", None)
+        if js_error is not None and bool(getattr(js_error, "source", False)):
+            return NotAPicture(str(js_error.message))
         return Unusable(NOT_AN_IMAGE)
     # e.g. a RangeError or an out-of-memory from the canvas: still one sentence
     return Unusable(f"could not be opened ({name})")
