@@ -2,18 +2,33 @@
 
 Each message is one plain sentence a teacher can act on. The command line catches
 ``TeachkitError`` alone, prints the message and exits with code 2, never a traceback; library
-code raises these and never names a command-line flag.
+code raises these and never names a command-line flag (``option`` says which setting a message
+is about; the command line names the flag).
 """
 
 from __future__ import annotations
 
 
 class TeachkitError(Exception):
-    """Something the user can fix; printed as it is, without a traceback."""
+    """Something the user can fix; printed as it is, without a traceback.
+
+    ``option`` names the setting the sentence is about (``"out"``, ``"base_from"``, ...), so that
+    the command line can add its flag: library code speaks of settings, never of flags.
+    """
+
+    def __init__(self, message: str, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
 
 
 class PhotoError(TeachkitError):
     """A problem with the user's photos that stops the work."""
+
+
+class UnreadablePhoto(PhotoError, ValueError):
+    """One photo that cannot be used (damaged, not an image, too large, a pipe...): it is skipped
+    with this reason, which names no file (the caller lists it with its path). A ``ValueError``
+    too, as a bad value of a photo is."""
 
 
 class ModelError(TeachkitError):

@@ -39,30 +39,38 @@ def sweep(
     """
     if len(probabilities) != len(truth):
         raise ValueError(f"{len(probabilities)} predictions but {len(truth)} true classes")
-    n = len(truth)
     rows: list[dict] = []
     for margin in margins:
         for threshold in thresholds:
-            rule = decide.Rule(threshold, margin)
-            answered = wrong = 0
-            for probs, true in zip(probabilities, truth, strict=True):
-                choice = decide.decide([float(p) for p in probs], rule)
-                if choice is None:
-                    continue
-                answered += 1
-                wrong += choice != int(true)
             rows.append(
                 {
                     "threshold": threshold,
                     "margin": margin,
-                    "answered": answered / n if n else 0.0,
-                    "error": wrong / answered if answered else None,
-                    "n_answered": answered,
-                    "n": n,
+                    **rule_on(probabilities, truth, decide.Rule(threshold, margin)),
                     "chosen": False,
                 }
             )
     return rows
+
+
+def rule_on(probabilities: Sequence[Sequence[float]], truth: Sequence[int], rule: decide.Rule) -> dict:
+    """What ``rule`` does on these predictions: the share answered, the error rate among the
+    answers (None when none is answered: nothing to be wrong about), and the counts."""
+    n = len(truth)
+    answered = wrong = 0
+    for probs, true in zip(probabilities, truth, strict=True):
+        choice = decide.decide([float(p) for p in probs], rule)
+        if choice is None:
+            continue
+        answered += 1
+        wrong += choice != int(true)
+    return {
+        "answered": answered / n if n else 0.0,
+        "error": wrong / answered if answered else None,
+        "n_answered": answered,
+        "n": n,
+        "wrong": wrong,
+    }
 
 
 def _answers_most(rows: list[dict]) -> dict:

@@ -14,6 +14,7 @@ from PIL import Image
 
 from teachkit import fileio
 from teachkit.data import photos, similarity
+from teachkit.errors import UnreadablePhoto
 from teachkit.progress import bar
 
 THUMB = 32  # side of the small copy kept per photo for the dataset report's statistics
@@ -152,7 +153,7 @@ def inspect(found: photos.PhotoFolder, cache_dir: Path | None) -> tuple[list[Pho
                 info = describe(path, label, digest, photos.decode_bytes(data))
                 if cache_dir:
                     _store_info(cache_dir, info)
-        except ValueError as e:
+        except UnreadablePhoto as e:
             unreadable.append(photos.Skipped(path, str(e)))
             continue
         infos.append(info)

@@ -16,7 +16,7 @@ from PIL import Image, ImageFile, ImageOps
 
 from teachkit import fileio
 from teachkit.core import preprocess
-from teachkit.errors import PhotoError
+from teachkit.errors import PhotoError, UnreadablePhoto
 
 try:  # HEIC/HEIF photos from phones
     import pillow_heif
@@ -149,9 +149,12 @@ def require_classes(found: PhotoFolder) -> None:
 
 def read(path: Path | str) -> bytes:
     """A photo file's bytes. Every read of a photo comes here: a named pipe or a device
-    (``/dev/zero``) would hang or never end, so it is refused with a reason (``ValueError``)
+    (``/dev/zero``) would hang or never end, so it is refused with a reason (``UnreadablePhoto``)
     before a byte is read, as is a file over ``MAX_FILE_BYTES``."""
-    return fileio.read_bytes(Path(path), MAX_FILE_BYTES, "photo file")
+    try:
+        return fileio.read_bytes(Path(path), MAX_FILE_BYTES, "photo file")
+    except ValueError as e:
+        raise UnreadablePhoto(str(e)) from None
 
 
 def digest(data: bytes) -> str:
@@ -160,7 +163,7 @@ def digest(data: bytes) -> str:
 
 
 def file_digest(path: Path) -> str:
-    """The SHA-256 of a photo file; ``ValueError`` with a reason for a file that cannot be read."""
+    """The SHA-256 of a photo file; ``UnreadablePhoto`` with a reason for a file that cannot be read."""
     return digest(read(path))
 
 
@@ -186,7 +189,7 @@ def decode(path: Path | str, draft: bool = True) -> Image.Image:
 
     ``draft`` lets large JPEGs decode at 1/2, 1/4 or 1/8 size (in the DCT, so it is fast) while
     keeping at least twice the model's input size, where the preprocessing halves anyway.
-    Raises ``ValueError`` with a teacher-readable reason for a file that cannot be used.
+    Raises ``UnreadablePhoto`` with a teacher-readable reason for a file that cannot be used.
     """
     return decode_bytes(read(path), draft)
 
@@ -196,7 +199,7 @@ def decode_bytes(data: bytes, draft: bool = True) -> Image.Image:
     try:
         with Image.open(io.BytesIO(data)) as img:
             if img.width * img.height > MAX_PIXELS:
-                raise ValueError(f"the picture is too large ({img.width}x{img.height} pixels)")
+                raise UnreadablePhoto(f"the picture is too large ({img.width}x{img.height} pixels)")
             if draft and img.format == "JPEG":
                 short = min(img.size)
                 want = 2 * preprocess.SIZE
@@ -206,11 +209,11 @@ def decode_bytes(data: bytes, draft: bool = True) -> Image.Image:
             img.load()
             img = ImageOps.exif_transpose(img)
             return _to_rgb(img)
-    except ValueError:
+    except UnreadablePhoto:
         raise
     except Image.DecompressionBombError:
-        raise ValueError("the picture is too large (over 80 megapixels): it may be a decompression bomb") from None
+        raise UnreadablePhoto("the picture is too large (over 80 megapixels): it may be a decompression bomb") from None
     except Image.UnidentifiedImageError:
-        raise ValueError("not a picture Teachkit can read (the file is damaged or not an image)") from None
-    except (OSError, SyntaxError, EOFError) as e:
-        raise ValueError(f"the file is damaged or incomplete ({e})") from None
+        raise UnreadablePhoto("not a picture Teachkit can read (the file is damaged or not an image)") from None
+    except (OSError, SyntaxError, EOFError, ValueError) as e:
+        raise UnreadablePhoto(f"the file is damaged or incomplete ({e})") from None

@@ -21,7 +21,7 @@ import numpy as np
 from teachkit import fileio
 from teachkit.core import preprocess
 from teachkit.data import dataset, photos, similarity
-from teachkit.errors import PhotoError, printable
+from teachkit.errors import PhotoError, UnreadablePhoto, printable
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -554,7 +554,7 @@ def read(found: photos.PhotoFolder) -> tuple[list[dataset.PhotoInfo], list[photo
             try:
                 data = photos.read(path)
                 img = photos.decode_bytes(data)
-            except ValueError as e:
+            except UnreadablePhoto as e:
                 unreadable.append(photos.Skipped(path, str(e)))
                 continue
             infos.append(dataset.describe(path, label, photos.digest(data), img))

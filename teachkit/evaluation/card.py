@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -23,6 +23,7 @@ import numpy as np
 from teachkit import fileio
 from teachkit.core import decide, notsure
 from teachkit.evaluation import calibration
+from teachkit.evaluation.metrics import summarise
 
 MAX_JSON_BYTES = 16 * 1024 * 1024  # a real metrics.json is a few hundred KB (one row per held-out photo)
 
@@ -46,35 +47,6 @@ def _uncalibrated(probs: np.ndarray, temperature: float) -> np.ndarray:
     return p / p.sum(axis=1, keepdims=True)
 
 
-def _per_class(labels: Sequence[str], confusion: np.ndarray) -> list[dict]:
-    rows = []
-    for c, label in enumerate(labels):
-        tp = int(confusion[c, c])
-        predicted, actual = int(confusion[:, c].sum()), int(confusion[c].sum())
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / actual if actual else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        rows.append({"label": label, "precision": precision, "recall": recall, "f1": f1, "support": actual})
-    return rows
-
-
-def _rule_on(probs: np.ndarray, truth: np.ndarray, rule: decide.Rule) -> dict:
-    """What the "not sure" rule does on these photos: share answered, errors among the answers."""
-    answered = wrong = 0
-    for p, t in zip(probs.tolist(), truth.tolist(), strict=True):
-        choice = decide.decide(p, rule)
-        if choice is not None:
-            answered += 1
-            wrong += choice != t
-    n = len(truth)
-    return {
-        "n_answered": answered,
-        "answered": answered / n if n else 0.0,
-        "error": wrong / answered if answered else None,
-        "wrong": wrong,
-    }
-
-
 def summary(metrics: dict, report: dict | None = None, metadata: dict | None = None) -> dict[str, Any]:
     """The card's numbers (JSON-able), all recomputed from ``metrics["predictions"]``."""
     labels: list[str] = list(metrics["labels"])
@@ -84,12 +56,11 @@ def summary(metrics: dict, report: dict | None = None, metadata: dict | None = N
     probs = np.array([p["probabilities"] for p in preds], dtype=np.float64).reshape(len(preds), len(labels))
     answer = probs.argmax(axis=1) if len(preds) else np.zeros(0, np.int64)
     n = len(preds)
-    confusion = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    numbers = summarise(labels, truth.tolist(), probs)
     cells: dict[tuple[int, int], list[int]] = {}
     for i, (t, a) in enumerate(zip(truth.tolist(), answer.tolist(), strict=True)):
-        confusion[t, a] += 1
         cells.setdefault((t, a), []).append(i)
-    correct = int(np.trace(confusion))
+    correct = numbers["correct"]
     lo, hi = wilson(correct, n)
     recipe = metrics.get("recipe") or {}
     temperature = float(recipe.get("temperature", 1.0) or 1.0)
@@ -112,8 +83,8 @@ def summary(metrics: dict, report: dict | None = None, metadata: dict | None = N
         "accuracy": correct / n if n else 0.0,
         "interval": [lo, hi],
         "baseline": largest / n if n else 0.0,
-        "per_class": _per_class(labels, confusion),
-        "confusion": confusion.tolist(),
+        "per_class": [{"label": label, **row} for label, row in numbers["per_class"].items()],
+        "confusion": numbers["confusion"],
         "cells": [
             {"true": labels[t], "predicted": labels[a], "count": len(ix), "photos": [preds[i]["path"] for i in ix]}
             for (t, a), ix in sorted(cells.items())
@@ -132,7 +103,7 @@ def summary(metrics: dict, report: dict | None = None, metadata: dict | None = N
             "max_error": MAX_ERROR,
             "sweep_on": sweep_source,
             "sweep": sweep_rows,
-            "on_these_photos": _rule_on(probs, truth, rule),
+            "on_these_photos": notsure.rule_on(probs.tolist(), truth.tolist(), rule),
         },
         "history": metrics.get("history") or {},
         "best_epoch": recipe.get("best_epoch"),

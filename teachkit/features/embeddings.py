@@ -18,7 +18,7 @@ from teachkit import fileio
 from teachkit.core import preprocess
 from teachkit.data import images, photos
 from teachkit.data.dataset import PhotoInfo
-from teachkit.errors import PhotoError
+from teachkit.errors import PhotoError, UnreadablePhoto
 from teachkit.features import augment, lite
 from teachkit.features.basemodel import FEATURES, BaseModel
 from teachkit.progress import counter
@@ -91,7 +91,7 @@ def _inputs(infos: Sequence[PhotoInfo], chunk: Sequence[int], augmented_for: set
     for i in chunk:
         try:
             picture = photos.decode(infos[i].path)
-        except ValueError as e:  # read fine a moment ago: replaced or removed since
+        except UnreadablePhoto as e:  # read fine a moment ago: replaced or removed since
             raise PhotoError(f"{infos[i].path} changed while Teachkit was reading it ({e}); run again.") from None
         x = images.to_input(picture)
         rows.append(x[None])

@@ -28,6 +28,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from teachkit import fileio
+from teachkit.core import modelinfo
+from teachkit.core.modelinfo import DEFAULT_IMAGE_SIZE, ModelInfo
 from teachkit.errors import ModelError
 
 REQUIRED = ("model.json", "metadata.json")
@@ -36,7 +38,6 @@ MAX_ZIP_MEMBERS = 100
 MAX_JSON_BYTES = 16 * 1024 * 1024  # a real model.json is 92 KB, metadata.json under 1 KB
 MAX_WEIGHTS_BYTES = MAX_ZIP_BYTES  # a real weights.bin is 2.2 MB
 MAX_NAME_BYTES = 255  # the longest file name (one path component) Linux, macOS and Windows allow
-DEFAULT_IMAGE_SIZE = 224
 #: Bytes per value of the dtypes TF.js writes in a manifest, and of its quantised storage.
 DTYPE_BYTES = {"float32": 4, "int32": 4, "bool": 1}
 QUANTISED_BYTES = {"uint8": 1, "uint16": 2, "float16": 2}
@@ -60,16 +61,21 @@ class ModelFiles:
     files: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     @property
+    def info(self) -> ModelInfo:
+        """Labels, picture size, mirroring and the "not sure" rule, with their defaults."""
+        return ModelInfo.from_metadata(self.metadata, fallback_name=self.dir.name)
+
+    @property
     def labels(self) -> list[str]:
-        return list(self.metadata["labels"])
+        return list(self.info.labels)
 
     @property
     def name(self) -> str:
-        return str(self.metadata.get("modelName") or self.dir.name)
+        return self.info.name
 
     @property
     def is_teachkit(self) -> bool:
-        return self.metadata.get("packageName") == "teachkit"
+        return self.info.is_teachkit
 
 
 def _describe_other_export(names: set[str]) -> str | None:
@@ -385,15 +391,6 @@ def _finite(data: bytes, code: str) -> bool:
     return math.isfinite(sum(values))
 
 
-def normalise_metadata(raw: dict[str, Any]) -> dict[str, Any]:
-    """Fill what older Teachable Machine formats leave out (tmVersion 1.x and 2.1.x: no imageSize)."""
-    meta = dict(raw)
-    meta["imageSize"] = DEFAULT_IMAGE_SIZE  # validated: absent or 224
-    if not isinstance(meta.get("userMetadata"), dict):
-        meta["userMetadata"] = {}
-    return meta
-
-
 # -- Reading a folder ----------------------------------------------------------------------------
 
 
@@ -453,7 +450,7 @@ def read_folder(folder: Path, shown: str | None = None) -> ModelFiles:
         budget = max(0, budget - len(files[p]))
     validate(model, meta, {p: len(files[p]) for p in paths}, where=where)
     check_finite(model, files, where=where)
-    return ModelFiles(dir=folder, metadata=normalise_metadata(meta), topology=model["modelTopology"], files=files)
+    return ModelFiles(dir=folder, metadata=modelinfo.normalised(meta), topology=model["modelTopology"], files=files)
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from PIL import Image
 from teachkit import tfenv
 from teachkit.core import decide
 from teachkit.data import images, photos
-from teachkit.errors import ModelError
+from teachkit.errors import ModelError, UnreadablePhoto
 from teachkit.model.files import ModelFiles, open_model
 
 
@@ -25,7 +25,6 @@ class Predictor:
     """A loaded model with its labels, its "not sure" rule and whether it expects mirrored frames."""
 
     model: Any
-    files_metadata: dict[str, Any]
     labels: list[str]
     rule: decide.Rule
     mirror: bool = False
@@ -60,7 +59,7 @@ class Predictor:
         for p in paths:
             try:
                 imgs.append(photos.decode(p))
-            except ValueError as e:
+            except UnreadablePhoto as e:
                 skipped.append(photos.Skipped(p, str(e)))
         return (self.predict_images(imgs) if imgs else np.zeros((0, len(self.labels)))), skipped
 
@@ -72,13 +71,12 @@ def from_files(files: ModelFiles, source: Path | str | None = None) -> Predictor
     import tensorflowjs as tfjs
 
     model = tfjs.converters.load_keras_model(str(files.dir / "model.json"))
-    meta = files.metadata
+    info = files.info
     return Predictor(
         model=model,
-        files_metadata=meta,
-        labels=files.labels,
-        rule=decide.Rule.from_metadata(meta),
-        mirror=bool(meta["userMetadata"].get("mirror", False)),
+        labels=list(info.labels),
+        rule=info.rule,
+        mirror=info.mirror,
         source=str(source or files.dir),
     )
 

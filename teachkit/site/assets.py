@@ -13,20 +13,11 @@ import base64
 import gzip
 import hashlib
 import json
-import os
 from pathlib import Path
 
+from teachkit import fileio
 from teachkit.paths import user_cache
-
-MIME = {
-    ".wasm": "application/wasm",
-    ".json": "application/json",
-    ".zip": "application/zip",
-    ".whl": "application/zip",
-    ".mjs": "text/javascript",
-    ".js": "text/javascript",
-    ".bin": "application/octet-stream",
-}
+from teachkit.site import mime
 
 
 def _encoded(data: bytes) -> str:
@@ -36,21 +27,17 @@ def _encoded(data: bytes) -> str:
     if cached.is_file():
         return cached.read_text(encoding="ascii")
     text = base64.b64encode(gzip.compress(data, compresslevel=9, mtime=0)).decode("ascii")
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".{os.getpid()}.tmp")  # builds may run side by side
-    tmp.write_text(text, encoding="ascii")
-    tmp.replace(cached)
+    fileio.write_bytes(cached, text.encode("ascii"))  # atomic: builds may run side by side
     return text
 
 
 def write_asset(dist: Path, rel: str, data: bytes) -> int:
     """Write ``dist/rel.js`` registering ``data`` as the file ``rel``; returns the script's size."""
-    mime = MIME.get(Path(rel).suffix, "application/octet-stream")
     script = (
         "teachkitAssets.register("
         + json.dumps(rel)
         + ","
-        + json.dumps(mime)
+        + json.dumps(mime.of(rel))
         + f',{len(data)},"'
         + _encoded(data)
         + '");\n'

@@ -16,6 +16,7 @@ from PIL import Image
 from teachkit import fileio
 from teachkit.core import notsure
 from teachkit.data import photos
+from teachkit.errors import UnreadablePhoto
 from teachkit.evaluation import card
 from teachkit.site import charts
 
@@ -75,9 +76,9 @@ def _thumbnails(s: dict, folder: Path, prefix: str, photos_dir: Path | None) -> 
         path = _find(root, rel)
         try:
             if path is None:
-                raise ValueError("not found")
+                raise UnreadablePhoto("not found")
             img = photos.decode(path)
-        except (ValueError, OSError):
+        except UnreadablePhoto:
             missing += 1
             continue
         img.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS)

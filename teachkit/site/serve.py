@@ -9,23 +9,13 @@ import mimetypes
 from pathlib import Path
 
 from teachkit.errors import SiteError
-
-TYPES = {
-    ".wasm": "application/wasm",
-    ".js": "text/javascript",
-    ".mjs": "text/javascript",
-    ".json": "application/json",
-    ".css": "text/css",
-    ".html": "text/html; charset=utf-8",
-    ".bin": "application/octet-stream",
-    ".whl": "application/octet-stream",
-}
+from teachkit.site import mime
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
     """Static files with the right MIME types, no caching (a preview changes under the browser)."""
 
-    extensions_map = {**mimetypes.types_map, **TYPES}
+    extensions_map = {**mimetypes.types_map, **mime.TYPES}
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")
@@ -48,13 +38,13 @@ def make_server(dist: Path, host: str = "127.0.0.1", port: int = 8000) -> http.s
     if not loopback:
         raise SiteError(
             f"`teachkit serve` only listens on this computer (127.0.0.1), not {host}: it is a preview. "
-            "To share the site, copy the folder to a web host (see docs/site.md)."
+            "To share the site, copy the folder to a web host (the README says how)."
         )
     handler = functools.partial(Handler, directory=str(dist))
     try:
         return http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as e:
-        raise SiteError(f"Cannot listen on {host}:{port} ({e.strerror}). Try another --port.") from None
+        raise SiteError(f"Cannot listen on {host}:{port} ({e.strerror}). Try another port.", option="port") from None
 
 
 def serve(dist: Path, host: str = "127.0.0.1", port: int = 8000) -> None:

@@ -432,7 +432,7 @@ class _NaNModel:
 
 def _nan_predictor() -> predict.Predictor:
     labels = ["chickens", "butterflies", "spiders", "elephants"]
-    return predict.Predictor(model=_NaNModel(), files_metadata={}, labels=labels, rule=Rule(), source="animals")
+    return predict.Predictor(model=_NaNModel(), labels=labels, rule=Rule(), source="animals")
 
 
 def test_a_model_answering_nan_is_refused_not_measured(base_export: Path, tmp_path: Path) -> None:

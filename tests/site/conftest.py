@@ -18,6 +18,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from teachkit.site import mime
+
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
 READY_TIMEOUT_MS = 180_000
@@ -90,8 +92,8 @@ class StaticServer:
         class Handler(http.server.SimpleHTTPRequestHandler):
             extensions_map = {
                 **http.server.SimpleHTTPRequestHandler.extensions_map,
+                **mime.TYPES,
                 ".wasm": outer.wasm_type,
-                ".js": "text/javascript",
             }
 
             def translate_path(self, path: str) -> str:
