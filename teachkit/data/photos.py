@@ -61,9 +61,6 @@ class PhotoFolder:
     def labels(self) -> list[str]:
         return list(self.classes)
 
-    def count(self) -> int:
-        return sum(len(v) for v in self.classes.values())
-
 
 def _is_hidden(name: str) -> bool:
     return name.startswith(".") or name in {"Thumbs.db", "desktop.ini", "__MACOSX"}

@@ -23,11 +23,6 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def logits_from_probabilities(probs: np.ndarray) -> np.ndarray:
-    """Log-probabilities: as good as logits for temperature scaling (softmax ignores a shift)."""
-    return np.log(np.clip(np.asarray(probs, dtype=np.float64), 1e-12, 1.0))
-
-
 def nll(logits: np.ndarray, truth: np.ndarray, temperature: float = 1.0) -> float:
     """Mean negative log-likelihood of the true classes."""
     p = softmax(logits, temperature)

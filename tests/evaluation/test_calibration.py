@@ -47,5 +47,5 @@ def test_ece_and_reliability_by_hand() -> None:
 def test_log_probabilities_work_as_logits() -> None:
     logits, truth, _ = _overconfident(seed=1)
     probs = calibration.softmax(logits)
-    t = calibration.fit_temperature(calibration.logits_from_probabilities(probs), truth)
+    t = calibration.fit_temperature(np.log(probs), truth)  # softmax ignores a shift: as good as logits
     assert abs(t - calibration.fit_temperature(logits, truth)) < 0.05
