@@ -1,5 +1,5 @@
 """The page's seams (issue 9): scripts load by group, the page's Python is handed what it uses,
-media.js's failures carry a name, one function opens every picture."""
+media.js's failures carry a name, one function opens every picture, the metadata is read once."""
 
 from __future__ import annotations
 
@@ -90,16 +90,26 @@ def test_only_the_pictures_module_decodes() -> None:
 
 PAGE_CHECK = """
 import json
+from teachkit.core.modelinfo import ModelInfo
 from teachkit_app.main import state
-json.dumps({"shared": state["page"].pictures is state["api"].pictures})
+c = state["classifier"]
+json.dumps({
+    "shared": state["page"].pictures is state["api"].pictures,
+    "info": type(c.info) is ModelInfo,
+    "labels": list(c.info.labels),
+    "same": [c.labels == list(c.info.labels), c.size == c.info.image_size, c.rule == c.info.rule,
+             c.mirror_camera == c.info.mirror],
+})
 """
 
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_the_started_page_shares_one_opener(hosted) -> None:
+def test_the_started_page_shares_one_opener_and_reads_model_info(hosted) -> None:
     out = json.loads(hosted.page.evaluate("(code) => teachkitPyodide.runPythonAsync(code)", PAGE_CHECK))
-    assert out["shared"]
+    assert out["shared"] and out["info"]
+    assert out["labels"] == hosted.page.evaluate("teachkit.labels")
+    assert out["same"] == [True, True, True, True]
 
 
 @pytest.mark.browser

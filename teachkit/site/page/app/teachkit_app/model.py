@@ -1,4 +1,4 @@
-"""The model in the page: loading it into TF.js, and classifying one picture.
+"""The model in the page: the one js/tfstart.js loaded into TF.js, and classifying one picture.
 
 One path for every picture, whoever asks (the page's buttons, the webcam, ``window.teachkit``):
 pixels -> ``teachkit.core.preprocess`` plan run with ``TfjsOps`` -> ``model.predict`` inside
@@ -14,6 +14,7 @@ import js
 from pyodide.ffi import create_once_callable, to_js
 
 from teachkit.core import decide, preprocess
+from teachkit.core.modelinfo import ModelInfo
 from teachkit_app.ops import TfjsOps
 
 
@@ -41,13 +42,13 @@ class Classifier:
     def __init__(self, tf: Any, net: Any, metadata: dict[str, Any]) -> None:
         self.tf = tf
         self.net = net
-        self.metadata = metadata
-        self.labels: list[str] = list(metadata["labels"])
-        self.rule = decide.Rule.from_metadata(metadata)
-        self.size = int(metadata.get("imageSize") or preprocess.SIZE)
-        user = metadata.get("userMetadata") or {}
+        # Read as the build reads it (the same file, teachkit/core/modelinfo.py), defaults included.
+        self.info = ModelInfo.from_metadata(metadata)
+        self.labels: list[str] = list(self.info.labels)
+        self.rule = self.info.rule
+        self.size = self.info.image_size
         #: The model was trained on mirrored webcam frames: mirror what it sees from the webcam too.
-        self.mirror_camera = bool(user.get("mirror", False)) if isinstance(user, dict) else False
+        self.mirror_camera = self.info.mirror
         self.ops = TfjsOps(tf)
         self.backend = str(tf.getBackend())
         #: wasm and cpu compute as they go: their results can be read at once, without a wait.
@@ -55,7 +56,8 @@ class Classifier:
 
     @classmethod
     def from_started(cls, tf: Any, started: Any) -> Classifier:
-        """The model js/tfstart.js loaded and warmed up while Python started."""
+        """The model js/tfstart.js loaded and warmed up while Python started, run with ``tf``
+        (TF.js, handed over by js/loader.js)."""
         return cls(tf, started.net, started.metadata.to_py())
 
     def _prepare(self, pixels: Any, mirror: bool) -> Any:
