@@ -42,14 +42,9 @@ def sweep(
     rows: list[dict] = []
     for margin in margins:
         for threshold in thresholds:
-            rows.append(
-                {
-                    "threshold": threshold,
-                    "margin": margin,
-                    **rule_on(probabilities, truth, decide.Rule(threshold, margin)),
-                    "chosen": False,
-                }
-            )
+            effect = rule_on(probabilities, truth, decide.Rule(threshold, margin))
+            del effect["wrong"]  # metrics.json's sweep rows keep the shape they have always had
+            rows.append({"threshold": threshold, "margin": margin, **effect, "chosen": False})
     return rows
 
 
