@@ -14,10 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from teachkit import __version__
+from teachkit import __version__, tfenv
 from teachkit.errors import OutputError, TeachkitError, UsageError, printable
 
 SUBCOMMANDS = ("build", "train", "check", "demo", "evaluate", "site", "serve")
+#: Options of `teachkit` itself that may come before the command (or before PHOTOS).
+GLOBAL_FLAGS = ("--verbose",)
+VERBOSE_HELP = "also show TensorFlow's own messages and Python warnings (hidden by default)"
 
 
 def _add_train_options(p: argparse.ArgumentParser) -> None:
@@ -70,6 +73,7 @@ def make_parser() -> argparse.ArgumentParser:
         "publish it as a website that works offline. `teachkit PHOTOS` is short for `teachkit build PHOTOS`.",
     )
     parser.add_argument("--version", action="version", version=f"teachkit {__version__}")
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("build", help="train a model from PHOTOS, then render the site (the default)")
@@ -106,14 +110,19 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("dist", type=Path, nargs="?", default=Path("dist"))
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    for p in sub.choices.values():  # also after the command; SUPPRESS keeps a --verbose given before it
+        p.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser
 
 
 def _normalise_argv(argv: Sequence[str]) -> list[str]:
-    """`teachkit PHOTOS ...` means `teachkit build PHOTOS ...`."""
+    """`teachkit PHOTOS ...` means `teachkit build PHOTOS ...` (also `teachkit --verbose PHOTOS`)."""
     args = list(argv)
-    if args and args[0] not in SUBCOMMANDS and not args[0].startswith("-"):
-        args.insert(0, "build")
+    first = 0
+    while first < len(args) and args[first] in GLOBAL_FLAGS:
+        first += 1
+    if first < len(args) and args[first] not in SUBCOMMANDS and not args[first].startswith("-"):
+        args.insert(first, "build")
     return args
 
 
@@ -203,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    tfenv.configure(verbose=args.verbose)  # before anything imports TensorFlow
     try:
         return _dispatch(args)
     except TeachkitError as e:

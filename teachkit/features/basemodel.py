@@ -67,8 +67,7 @@ def weights_id(model: Any) -> str:
 
 
 def _from_export(path: Path) -> Any:
-    import tensorflowjs as tfjs
-
+    tfjs = tfenv.import_tensorflowjs()
     with open_model(path) as files:
         full = tfjs.converters.load_keras_model(str(files.dir / "model.json"))
     base = full.layers[0]

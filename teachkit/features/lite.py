@@ -8,16 +8,16 @@ embeddings under the base's weights id, so the conversion (about 2 s) is paid on
 
 from __future__ import annotations
 
-import os
-import warnings
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from teachkit import tfenv
+from teachkit import fileio, tfenv
 from teachkit.core import preprocess
+from teachkit.errors import OutputError
 
 BATCH = 32
 #: One thread: embedding runs beside threads that decode and augment the next photos, and
@@ -30,14 +30,16 @@ class LiteBase:
 
     def __init__(self, flatbuffer: bytes, threads: int = THREADS) -> None:
         tf = tfenv.import_tensorflow()
-        with warnings.catch_warnings():  # TF 2.19 announces the interpreter's move to LiteRT
-            warnings.simplefilter("ignore")
+        # Held back: TF 2.19's warning that the interpreter moves to LiteRT (at creation) and C++'s
+        # "Created TensorFlow Lite XNNPACK delegate" on fd 2 (at the first allocation: the delegate
+        # is applied lazily). A failure is not replayed: the caller falls back to TensorFlow.
+        with tfenv.quiet(replay=False):
             self._interpreter = tf.lite.Interpreter(model_content=flatbuffer, num_threads=threads)
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._output = self._interpreter.get_output_details()[0]["index"]
-        size = preprocess.SIZE
-        self._interpreter.resize_tensor_input(self._input, [BATCH, size, size, 3])
-        self._interpreter.allocate_tensors()
+            self._input = self._interpreter.get_input_details()[0]["index"]
+            self._output = self._interpreter.get_output_details()[0]["index"]
+            size = preprocess.SIZE
+            self._interpreter.resize_tensor_input(self._input, [BATCH, size, size, 3])
+            self._interpreter.allocate_tensors()
 
     def __call__(self, inputs: np.ndarray) -> np.ndarray:
         out = []
@@ -59,7 +61,8 @@ def convert(model: Any) -> bytes:
     run = tf.function(lambda x: model(x, training=False))
     concrete = run.get_concrete_function(tf.TensorSpec([None, size, size, 3], tf.float32))
     converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], model)
-    return bytes(converter.convert())
+    with tfenv.quiet(replay=False):  # its C++ logs 4 lines on fd 2 ("Ignored output_format", ...)
+        return bytes(converter.convert())
 
 
 def cached(path: Path, model: Callable[[], Any]) -> LiteBase | None:
@@ -75,8 +78,6 @@ def cached(path: Path, model: Callable[[], Any]) -> LiteBase | None:
         lite = LiteBase(flatbuffer)
     except Exception:  # noqa: BLE001 - any failure here costs speed only, never correctness
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(flatbuffer)
-    tmp.replace(path)
+    with contextlib.suppress(OutputError):  # an unwritable cache: convert again next time
+        fileio.write_bytes(path, flatbuffer)
     return lite
