@@ -206,6 +206,22 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
+#: The flag of each setting a library message may be about (``TeachkitError.option``).
+OPTION_FLAGS = {
+    "base_from": "--base-from PATH",
+    "out": "--out",
+    "port": "--port",
+    "strict": "--strict",
+}
+
+
+def describe(error: TeachkitError) -> str:
+    """The sentence a teacher reads: the library's message, terminal-safe, with its option's flag."""
+    text = printable(str(error))
+    flag = OPTION_FLAGS.get(error.option or "")
+    return f"{text} (option {flag})" if flag else text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
@@ -216,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except TeachkitError as e:
-        print(f"\nteachkit: {printable(str(e))}", file=sys.stderr)
+        print(f"\nteachkit: {describe(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\nteachkit: stopped.", file=sys.stderr)

@@ -93,7 +93,8 @@ def evaluate(model: Path, photos_dir: Path, predictor: Any = None) -> dict[str, 
             for path, p in zip(good, probs, strict=True):
                 predictions.append(
                     {
-                        "path": path.resolve().relative_to(root).as_posix(),
+                        # where the folder shows it: a photo linked from elsewhere is under the folder too
+                        "path": photos.shown(path.relative_to(found.root).as_posix()),
                         "label": label,
                         "probabilities": [round(float(v), 6) for v in p],
                     }

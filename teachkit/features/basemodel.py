@@ -1,7 +1,7 @@
 """The frozen base: ImageNet MobileNetV2, alpha 0.35, 224x224, cut at out_relu + global average
 pooling (1280 features), exactly the network inside every Teachable Machine image export.
 
-Where it comes from, in order: `--base-from PATH` (a Teachable Machine export folder or zip),
+Where it comes from, in order: the source given (a Teachable Machine export folder or zip),
 the TEACHKIT_BASE environment variable (the same), or Keras' own ImageNet weights when they are
 cached or can be downloaded.
 """
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from teachkit import tfenv
+from teachkit import fileio, tfenv
 from teachkit.model.files import ModelError, open_model
 
 FEATURES = 1280
@@ -87,9 +87,10 @@ def _from_keras() -> Any:
     except Exception as e:  # offline: urllib raises one of several errors
         raise ModelError(
             "Teachkit needs the pretrained MobileNetV2, and could not download Keras' ImageNet weights "
-            f"({type(e).__name__}). Either give a Teachable Machine image export as the base, "
-            f"`--base-from path/to/export.zip` (or a folder), or set the environment variable {ENV} to one; "
-            "or connect to the internet once so Keras can cache the weights."
+            f"({type(e).__name__}). Either give a Teachable Machine image export (a folder or its .zip) as the "
+            f"base model, or set the environment variable {ENV} to one; or connect to the internet once so Keras "
+            "can cache the weights.",
+            option="base_from",
         ) from None
     finally:
         socket.setdefaulttimeout(old)
@@ -155,7 +156,4 @@ def _read_memo(memo: Path | None) -> dict[str, str]:
 
 
 def _write_memo(memo: Path, data: dict[str, str]) -> None:
-    memo.parent.mkdir(parents=True, exist_ok=True)
-    tmp = memo.with_name(f".{memo.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(memo)
+    fileio.write_json(memo, data)

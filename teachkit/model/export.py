@@ -49,7 +49,7 @@ def assemble(base: Any, head: Any) -> Any:
 
 def metadata(labels: list[str], name: str, user: dict[str, Any]) -> dict[str, Any]:
     """metadata.json with Teachable Machine's fields, and ours under userMetadata."""
-    import tensorflowjs as tfjs
+    tfjs = tfenv.import_tensorflowjs()
 
     return {
         "tfjsVersion": tfjs.__version__,
@@ -118,7 +118,7 @@ def _write_layers_model(model: tuple[dict[str, Any], bytes], folder: Path) -> No
 
 def _convert(model: Any) -> tuple[dict[str, Any], bytes]:
     """model.json (Teachable Machine's flat layout) and one shard of weights, by the converter."""
-    import tensorflowjs as tfjs
+    tfjs = tfenv.import_tensorflowjs()
 
     with tempfile.TemporaryDirectory(prefix="teachkit-export-") as tmp:
         folder = Path(tmp)

@@ -68,7 +68,7 @@ def from_files(files: ModelFiles, source: Path | str | None = None) -> Predictor
     """Load an opened (hence validated) model folder with tensorflowjs' own loader; ``source``
     names it in messages (the zip it came from rather than its temporary folder)."""
     tfenv.import_tensorflow()
-    import tensorflowjs as tfjs
+    tfjs = tfenv.import_tensorflowjs()
 
     model = tfjs.converters.load_keras_model(str(files.dir / "model.json"))
     info = files.info

@@ -17,7 +17,6 @@ from typing import Any
 import jinja2
 
 from teachkit import __version__, fileio
-from teachkit.core.decide import Rule
 from teachkit.errors import SiteError, printable
 from teachkit.model.files import ModelFiles, open_model
 from teachkit.site import assets, card_page, sources, vendor, wheel
@@ -59,8 +58,8 @@ def _model_folder(model: ModelFiles) -> tuple[str, dict[str, bytes]]:
 
 def _warnings(model: ModelFiles) -> list[str]:
     out = []
-    if "notSure" not in model.metadata.get("userMetadata", {}):
-        rule = Rule()
+    if "notSure" not in model.metadata["userMetadata"]:
+        rule = model.info.rule
         out.append(
             f"{model.name}: no tuned 'not sure' rule in metadata.json (a Teachable Machine export?); "
             f"the page answers when the top class has at least {rule.threshold:.0%}."
@@ -152,7 +151,7 @@ def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None) 
         "model_folder": folder,
         "metadata": meta,
         "is_teachkit": model.is_teachkit,
-        "rule": Rule.from_metadata(meta),
+        "rule": model.info.rule,
         "config": config,
         "scripts": SCRIPTS,
         # Thumbnails only from ``photos``, the folder the teacher named (never from metrics.json's paths).
@@ -229,7 +228,9 @@ def check_out(out: Path) -> list[str]:
         return []
     if out.is_symlink() or not out.is_dir() or not (out / MARKER).is_file():
         raise SiteError(
-            f"{out} already exists and is not a site Teachkit rendered; it was left alone. Choose another --out."
+            f"{out} already exists and is not a site Teachkit rendered; it was left alone. "
+            "Choose another folder for the site.",
+            option="out",
         )
     theirs = _teachers_files(out)
     clashes = [rel for rel in theirs if _reserved(rel)]
@@ -281,7 +282,7 @@ def build_site(
     with open_model(Path(model)) as files:
         warnings = _warnings(files)
         if strict and warnings:
-            raise SiteError("; ".join(warnings) + " (--strict)")
+            raise SiteError("; ".join(warnings) + " (strict mode stops on warnings)", option="strict")
         for w in warnings:
             print(f"teachkit: warning: {printable(w)}", file=sys.stderr)
         with fileio.staged_folder(out) as tmp:

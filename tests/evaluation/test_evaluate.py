@@ -106,6 +106,19 @@ def test_folders_are_matched_by_name_and_the_rest_reported(edible: Path, tmp_pat
     assert "'cats'" in printed and "has no class" in printed and "taken as the class 'Edible'" in printed
 
 
+def test_photos_linked_from_elsewhere_are_evaluated(edible: Path, tmp_path: Path, predictor) -> None:
+    """A class folder of links to photos kept elsewhere (a teacher's usual way to reuse photos):
+    each photo is named where the folder shows it (this ended in a traceback before)."""
+    folder = tmp_path / "linked"
+    for sub in sorted(p for p in (edible / "samples").iterdir() if p.is_dir()):
+        (folder / sub.name).mkdir(parents=True)
+        for photo in sorted(sub.iterdir())[:3]:
+            (folder / sub.name / photo.name).symlink_to(photo)
+    got = evaluate.evaluate(edible, folder, predictor=predictor)
+    assert got["predictions"] and all(not p["path"].startswith("/") for p in got["predictions"])
+    assert {p["path"].split("/")[0] for p in got["predictions"]} == {p.name for p in folder.iterdir()}
+
+
 def test_no_matching_folder_is_a_clear_error(edible: Path, tmp_path: Path, predictor) -> None:
     from teachkit.data.photos import PhotoError
 
