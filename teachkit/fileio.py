@@ -82,13 +82,7 @@ def check_writable_file(path: Path) -> None:
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"Teachkit cannot write {path}: it is a folder; give a file name.")
-    for parent in path.absolute().parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise OutputError(f"Teachkit cannot write {path}: {parent} is a file, not a folder.")
-            if not os.access(parent, os.W_OK | os.X_OK) or _pseudo(parent):
-                raise OutputError(f"Teachkit cannot write {path}: the folder {parent} is not writable.")
-            break
+    _check_nearest_folder(path.absolute().parent, f"write {path}")
 
 
 def check_writable_folder(path: Path) -> None:
@@ -97,12 +91,17 @@ def check_writable_folder(path: Path) -> None:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise OutputError(f"Teachkit cannot write into {path}: it is a file, not a folder.")
-    for folder in (path.absolute(), *path.absolute().parents):
+    _check_nearest_folder(path.absolute(), f"write into {path}")
+
+
+def _check_nearest_folder(start: Path, doing: str) -> None:
+    """The nearest existing one of ``start`` and its parents must be a folder we may write in."""
+    for folder in (start, *start.parents):
         if folder.exists():
             if not folder.is_dir():
-                raise OutputError(f"Teachkit cannot write into {path}: {folder} is a file, not a folder.")
+                raise OutputError(f"Teachkit cannot {doing}: {folder} is a file, not a folder.")
             if not os.access(folder, os.W_OK | os.X_OK) or _pseudo(folder):
-                raise OutputError(f"Teachkit cannot write into {path}: the folder {folder} is not writable.")
+                raise OutputError(f"Teachkit cannot {doing}: the folder {folder} is not writable.")
             return
 
 
