@@ -21,6 +21,8 @@ from teachkit import fileio, tfenv
 from teachkit.model.files import ModelError, open_model
 
 FEATURES = 1280
+#: A Teachable Machine export is about 2.3 MB, Keras' weights file about 2 MB.
+MAX_SOURCE_BYTES = 512 * 2**20
 ENV = "TEACHKIT_BASE"
 #: The file Keras caches its ImageNet weights in (the fingerprint of the Keras source).
 KERAS_WEIGHTS = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5"
@@ -107,9 +109,9 @@ def _fingerprint(source: Path | None) -> str | None:
         files = [source]
     h = hashlib.sha256()
     try:
-        for f in files:
-            h.update(f.name.encode() + b"\0" + f.read_bytes())
-    except OSError:
+        for f in files:  # bounded, never blocking: a pipe in an export folder must not hang a build
+            h.update(f.name.encode() + b"\0" + fileio.read_bytes(f, MAX_SOURCE_BYTES))
+    except ValueError:
         return None
     return h.hexdigest()
 
@@ -149,7 +151,7 @@ def load(base_from: Path | None = None, memo: Path | None = None) -> BaseModel:
 
 def _read_memo(memo: Path | None) -> dict[str, str]:
     try:
-        data = json.loads(memo.read_text()) if memo else {}
+        data = json.loads(fileio.read_bytes(memo, 2**20)) if memo else {}
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

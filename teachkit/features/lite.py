@@ -24,6 +24,9 @@ BATCH = 32
 #: XNNPACK's threads spin while they wait, which costs more than it gives on a busy machine.
 THREADS = 1
 
+#: The converted base is about 2 MB; a cache file far larger is not ours.
+MAX_CACHED_BYTES = 64 * 2**20
+
 
 class LiteBase:
     """Features of preprocessed inputs through a TensorFlow Lite interpreter, BATCH at a time."""
@@ -70,7 +73,7 @@ def cached(path: Path, model: Callable[[], Any]) -> LiteBase | None:
     when this TensorFlow cannot convert or run it (the caller then uses TensorFlow itself)."""
     if path.is_file():
         try:
-            return LiteBase(path.read_bytes())
+            return LiteBase(fileio.read_bytes(path, MAX_CACHED_BYTES))
         except Exception:  # noqa: BLE001 - a damaged cache file: convert again
             path.unlink(missing_ok=True)
     try:

@@ -75,8 +75,9 @@ def layers_model(base: BaseModel, head: Any, templates: Path | None = None) -> t
     stem = templates / f"{base.id}-{n_classes}-classes" if templates is not None else None
     if stem is not None:
         try:
-            model_json = json.loads(stem.with_suffix(".json").read_text())
-            weights = stem.with_suffix(".bin").read_bytes()
+            # the cache's own files, read bounded (the template is the size of one export)
+            model_json = json.loads(fileio.read_bytes(stem.with_suffix(".json"), 2**24))
+            weights = fileio.read_bytes(stem.with_suffix(".bin"), 2**28)
         except (OSError, ValueError):
             pass
         else:

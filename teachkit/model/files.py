@@ -455,8 +455,14 @@ def read_folder(folder: Path, shown: str | None = None) -> ModelFiles:
 
 @contextlib.contextmanager
 def open_model(path: Path | str) -> Iterator[ModelFiles]:
-    """A model from a folder or an export zip; a zip is unpacked, checked, into a temporary folder."""
+    """A model from a folder or an export zip; a zip is unpacked, checked, into a temporary folder.
+
+    A model folder that a killed build left aside (between the two renames of its swap) is put
+    back first: the last good model is the one to open.
+    """
     path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        fileio.recover(path)
     if path.is_file() and path.suffix.lower() == ".zip":
         with tempfile.TemporaryDirectory(prefix="teachkit-model-") as tmp:
             folder = _safe_extract(path, Path(tmp))

@@ -24,8 +24,10 @@ def _encoded(data: bytes) -> str:
     """gzip + base64 of ``data``, cached by content (compressing the runtime takes seconds)."""
     digest = hashlib.sha256(data).hexdigest()
     cached = user_cache() / "encoded" / f"{digest}.b64"
-    if cached.is_file():
-        return cached.read_text(encoding="ascii")
+    try:  # the cache's own file: bounded, never blocking (the largest is Pyodide's wasm, 6 MB)
+        return fileio.read_bytes(cached, 2**26, "cached asset").decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        pass
     text = base64.b64encode(gzip.compress(data, compresslevel=9, mtime=0)).decode("ascii")
     fileio.write_bytes(cached, text.encode("ascii"))  # atomic: builds may run side by side
     return text

@@ -22,6 +22,8 @@ from teachkit.model.files import ModelFiles, open_model
 from teachkit.site import assets, card_page, sources, vendor, wheel
 
 MARKER = ".teachkit-site"
+#: The largest file Teachkit writes in a site is about 5 MB (Pyodide's wasm, encoded).
+MAX_SITE_FILE_BYTES = 64 * 2**20
 #: The page's JavaScript, in load order (page/README.md says what each one is for).
 SCRIPTS = ("registry.js", "api.js", "media.js", "tfstart.js", "loader.js")
 
@@ -168,7 +170,12 @@ LEGACY_TOP = frozenset({"index.html", "about.html", "site.css", ".htaccess", "js
 
 
 def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The SHA-256 of a file in a site; "" for one that cannot be read (a pipe, a device, too big
+    for a site's file): never one Teachkit wrote, so never equal to the manifest's."""
+    try:
+        return hashlib.sha256(fileio.read_bytes(path, MAX_SITE_FILE_BYTES)).hexdigest()
+    except ValueError:
+        return ""
 
 
 def _files(root: Path) -> list[str]:

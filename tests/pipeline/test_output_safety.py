@@ -153,6 +153,20 @@ def test_a_model_killed_at_the_swap_is_put_back(tmp_path: Path) -> None:
     assert sorted(p.name for p in target.parent.iterdir()) == ["m"]
 
 
+def test_a_model_left_aside_by_a_kill_opens_as_the_last_good_one(tm_exports: Path, tmp_path: Path) -> None:
+    """`teachkit site models/m` right after a build was killed between the swap's two renames."""
+    import shutil
+
+    from teachkit.model.files import open_model
+
+    aside = tmp_path / ".m.old"
+    shutil.copytree(tm_exports / "animals-4class", aside)
+    (aside / fileio.STAGING_MARK).write_bytes(b"")
+    with open_model(tmp_path / "m") as files:
+        assert files.labels and files.dir == tmp_path / "m"
+    assert not aside.exists() and not (tmp_path / "m" / fileio.STAGING_MARK).exists()
+
+
 def test_a_model_of_teachkit_0_1_killed_at_the_swap_is_put_back(tmp_path: Path) -> None:
     from teachkit.model import export
 
