@@ -15,8 +15,14 @@ $(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
+# npm packages only the tests use (tests/package.json: puppeteer-core for Firefox, axe-core).
+tests/node_modules/.installed: tests/package-lock.json
+	cd tests && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 setup: $(VENV)/.installed
 	./scripts/install-browser
+	$(MAKE) --no-print-directory tests/node_modules/.installed
 
 # Offline there are no ImageNet weights to download: on our machines and in CI the frozen
 # MobileNetV2 inside a real Teachable Machine export (../shared/fixtures) serves as the base.
