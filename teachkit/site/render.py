@@ -200,7 +200,7 @@ def _teachers_files(out: Path) -> list[str]:
     """The files in a rendered site that Teachkit did not write (a teacher's own pages); a
     ``SiteError`` naming them when the teacher changed files Teachkit wrote."""
     try:
-        manifest = json.loads((out / MARKER).read_text(encoding="utf-8"))["files"]
+        manifest = json.loads(fileio.read_bytes(out / MARKER, MAX_SITE_FILE_BYTES))["files"]
     except (OSError, ValueError, KeyError, TypeError):
         manifest = None  # a site of Teachkit 0.1.0: its top-level names tell
     theirs, changed = [], []
