@@ -9,7 +9,11 @@ import re
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:setting remote_server_addr:DeprecationWarning"),  # Selenium's own
+]
 
 BROWSERS = ["chromium", "firefox", "webkit"]
 PLACES = ["hosted", "file"]
