@@ -55,6 +55,12 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
 def _add_site_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("dist"), help="where the site is written (default: dist)")
     p.add_argument("--title", help="the site's title (default: the model's name)")
+    p.add_argument(
+        "--lang",
+        metavar="CODE",
+        help="the site's language unless a pupil chooses another: en, nl, fr, de or es "
+        "(default: the browser's language, else English)",
+    )
 
 
 def _add_photos_option(p: argparse.ArgumentParser) -> None:
@@ -161,8 +167,10 @@ def _check_outputs(args: argparse.Namespace) -> None:
     if getattr(args, "photos", None) is not None and args.command == "site" and not args.photos.is_dir():
         raise OutputError(f"There is no photos folder at {args.photos}.")
     if args.command in ("build", "site", "demo") and not getattr(args, "no_site", False):
+        from teachkit.site import i18n
         from teachkit.site.render import check_out
 
+        i18n.check(args.lang)  # before training: a build must not end on a typo
         check_out(args.out)
     if args.command == "serve" and not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be a number from 0 to 65535 (0 picks a free one; got {args.port}).")
@@ -179,7 +187,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.command == "build":
             from teachkit.site import build_site
 
-            build_site(model_dir, args.out, title=args.title, strict=args.strict, photos=args.photos)
+            build_site(model_dir, args.out, title=args.title, strict=args.strict, photos=args.photos, lang=args.lang)
         return 0
     if args.command == "check":
         from teachkit.data.report import run_check
@@ -196,7 +204,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "site":
         from teachkit.site import build_site
 
-        build_site(args.model, args.out, title=args.title, strict=args.strict, photos=args.photos)
+        build_site(args.model, args.out, title=args.title, strict=args.strict, photos=args.photos, lang=args.lang)
         return 0
     if args.command == "serve":
         from teachkit.site import serve
@@ -209,6 +217,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 #: The flag of each setting a library message may be about (``TeachkitError.option``).
 OPTION_FLAGS = {
     "base_from": "--base-from PATH",
+    "lang": "--lang",
     "out": "--out",
     "port": "--port",
     "strict": "--strict",

@@ -102,5 +102,11 @@ def run_demo(args: argparse.Namespace) -> int:
     if not args.no_site:
         from teachkit.site import build_site
 
-        build_site(model_dir, args.out, title=args.title or "Teachkit demo: circle, square or triangle?", photos=root)
+        build_site(
+            model_dir,
+            args.out,
+            title=args.title or "Teachkit demo: circle, square or triangle?",
+            photos=root,
+            lang=getattr(args, "lang", None),
+        )
     return 0

@@ -19,13 +19,17 @@ import jinja2
 from teachkit import __version__, fileio
 from teachkit.errors import SiteError, printable
 from teachkit.model.files import ModelFiles, open_model
-from teachkit.site import assets, card_page, sources, vendor, wheel
+from teachkit.site import assets, card_page, i18n, sources, vendor, wheel
 
 MARKER = ".teachkit-site"
 #: The largest file Teachkit writes in a site is about 5 MB (Pyodide's wasm, encoded).
 MAX_SITE_FILE_BYTES = 64 * 2**20
 #: The page's JavaScript, in load order (page/README.md says what each one is for).
 SCRIPTS = ("registry.js", "api.js", "media.js", "tfstart.js", "loader.js")
+#: Loaded first, in every page's head: opens the page in the language the pupil wants (js/lang.js).
+LANG_SCRIPT = "lang.js"
+#: The site's pages; each language has its own copy (``page_file``).
+PAGES = ("index.html", "about.html")
 
 #: Runtime files the page loads as plain scripts; every other one goes through the registry.
 PLAIN = {"pyodide": ("pyodide.js",)}
@@ -43,6 +47,30 @@ FOLDER = {
     "@tensorflow/tfjs-backend-wasm": "runtime/tfjs",
 }
 WHAT = {"pyodide": "Python", "@tensorflow/tfjs": "TensorFlow.js", "@tensorflow/tfjs-backend-wasm": "TensorFlow.js"}
+#: The loading screen's names of the site's own parts (translated per page, i18n.N_ marks them).
+WHAT_APP, WHAT_MODEL = i18n.N_("the app"), i18n.N_("the model")
+
+
+def page_file(page: str, lang: str, default: str) -> str:
+    """The file of ``page`` in ``lang``: the default language's pages keep their plain names
+    (index.html), the others carry the language (index.nl.html), in the same folder, so that
+    every relative path of the page stays the same."""
+    return page if lang == default else page.replace(".html", f".{lang}.html")
+
+
+def environment(lang: str) -> jinja2.Environment:
+    """The templates' Jinja2 environment, speaking ``lang`` (Jinja2's i18n extension, Babel's
+    catalog). Messages are whitespace-trimmed, as ``pybabel extract`` reads them (babel.cfg)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(sources.TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    return env
 
 
 def _model_folder(model: ModelFiles) -> tuple[str, dict[str, bytes]]:
@@ -75,7 +103,7 @@ def _write(root: Path, rel: str, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None) -> None:
+def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None, lang: str | None) -> None:
     scripts: list[dict[str, Any]] = []  # what the loader loads, with sizes for the progress
     # Each script's group decides when js/loader.js runs and awaits it ("tfjs" and "model" first:
     # TF.js starts while Python's scripts load); ``what`` is only the text the loading screen shows.
@@ -103,7 +131,7 @@ def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None) 
     app_rel = f"app/{wheel.filename()}"
     lock_rel = "runtime/pyodide/pyodide-lock.json"
     scripts.append(
-        {"src": app_rel + ".js", "bytes": assets.write_asset(tmp, app_rel, app), "what": "the app", "group": "app"}
+        {"src": app_rel + ".js", "bytes": assets.write_asset(tmp, app_rel, app), "what": WHAT_APP, "group": "app"}
     )
     scripts.append(
         {
@@ -120,12 +148,12 @@ def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None) 
             {
                 "src": f"{folder}/{name}.js",
                 "bytes": assets.write_asset(tmp, f"{folder}/{name}", data),
-                "what": "the model",
+                "what": WHAT_MODEL,
                 "group": "model",
             }
         )
     # The order here does not matter: js/loader.js orders the scripts by group.
-    for name in SCRIPTS:
+    for name in (*SCRIPTS, LANG_SCRIPT):
         _write(tmp, f"js/{name}", (sources.SCRIPTS / name).read_bytes())
     for path in sorted(sources.STATIC.iterdir()):
         if path.is_file():
@@ -138,12 +166,6 @@ def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None) 
         "tfjsWasm": {WASM_SIMD: urls[WASM_SIMD], WASM_PLAIN: urls[WASM_SIMD]},
         "model": {"dir": folder + "/"},
     }
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(sources.TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
     meta = model.metadata
     context = {
         "title": title,
@@ -154,13 +176,30 @@ def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None) 
         "metadata": meta,
         "is_teachkit": model.is_teachkit,
         "rule": model.info.rule,
-        "config": config,
         "scripts": SCRIPTS,
         # Thumbnails only from ``photos``, the folder the teacher named (never from metrics.json's paths).
         "card": card_page.card_context(model.dir, tmp, photos=photos),
     }
-    for page in ("index.html", "about.html"):
-        (tmp / page).write_text(env.get_template(page).render(page=page, **context), encoding="utf-8")
+    # One copy of each page per language (a few kB each): the page's Python reads <html lang> and
+    # its compiled catalog from the wheel, so switching language is opening another file, which
+    # works from file:// as well as hosted (docs/translating.md).
+    default = lang or i18n.SOURCE
+    for code in i18n.LANGUAGES:
+        env = environment(code)
+        t = i18n.translations(code)
+        scripts_here = [{**s, "what": t.gettext(s["what"])} for s in scripts]
+        text = i18n.loader_text(code)
+        for page in PAGES:
+            html = env.get_template(page).render(
+                page=page,
+                lang=code,
+                languages=i18n.LANGUAGES,
+                chosen_lang=lang or "",
+                file_of=lambda p, c: page_file(p, c, default),
+                config={**config, "scripts": scripts_here, "text": text},
+                **context,
+            )
+            (tmp / page_file(page, code, default)).write_text(html, encoding="utf-8")
 
 
 # -- What in a site is Teachkit's ---------------------------------------------------------------
@@ -252,7 +291,9 @@ def check_out(out: Path) -> list[str]:
 def _reserved(rel: str) -> bool:
     """Whether a site may need the path ``rel``: its pages, its folders, a model folder."""
     top = rel.split("/", 1)[0]
-    return top in LEGACY_TOP or top.startswith("model-")
+    stem, _, rest = top.partition(".")
+    translated = f"{stem}.html" in PAGES and rest.removesuffix(".html") in i18n.LANGUAGES and rest.endswith(".html")
+    return top in LEGACY_TOP or top.startswith("model-") or translated
 
 
 def _carry_over(old: Path, new: Path, theirs: list[str]) -> None:
@@ -276,13 +317,21 @@ def _carry_over(old: Path, new: Path, theirs: list[str]) -> None:
 
 
 def build_site(
-    model: Path, out: Path, title: str | None = None, strict: bool = False, photos: Path | None = None
+    model: Path,
+    out: Path,
+    title: str | None = None,
+    strict: bool = False,
+    photos: Path | None = None,
+    lang: str | None = None,
 ) -> Path:
     """Render the site for ``model`` (ours, a TM export folder or zip) into ``out``; returns ``out``.
 
     The site is built beside ``out`` and swapped in whole; files a teacher added to an earlier
-    site are kept; thumbnails on the model card come only from ``photos``.
+    site are kept; thumbnails on the model card come only from ``photos``. Every page exists in
+    every language of ``i18n.LANGUAGES``; ``lang`` is the one pupils see unless they choose
+    another (None: the browser's language, else English).
     """
+    lang = i18n.check(lang)
     out = Path(out).absolute()
     fileio.recover(out)
     theirs = check_out(out)
@@ -293,7 +342,7 @@ def build_site(
         for w in warnings:
             print(f"teachkit: warning: {printable(w)}", file=sys.stderr)
         with fileio.staged_folder(out) as tmp:
-            _render_into(tmp, files, title or files.name, photos)
+            _render_into(tmp, files, title or files.name, photos, lang)
             _write_manifest(tmp)
             _carry_over(out, tmp, theirs)
     print(f"Site written to {out} (open {out / 'index.html'}, or preview it with `teachkit serve {out}`)")

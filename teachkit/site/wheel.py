@@ -1,7 +1,8 @@
 """The app's Python as a pure-Python wheel that Pyodide installs with ``loadPackage``.
 
-The wheel holds the page's package (``page/app/teachkit_app``) and the shared core
-(``teachkit/core/``, standard library only) byte for byte: the page runs the very files the build
+The wheel holds the page's package (``page/app/teachkit_app``) with the site's compiled message
+catalogs (``teachkit_app/locale``), and the shared core (``teachkit/core/``, standard library only)
+byte for byte: the page runs the very files the build
 step runs. The wheel is built deterministically (fixed timestamps, sorted entries) so
 that the same sources give the same bytes, and it is added to Pyodide's lock file so that
 ``pyodide.loadPackage("teachkit-app")`` finds it inside dist/.
@@ -19,6 +20,7 @@ from pathlib import Path
 import teachkit
 import teachkit.core
 from teachkit import __version__
+from teachkit.site import i18n
 from teachkit.site.sources import APP
 
 NAME = "teachkit-app"
@@ -50,7 +52,8 @@ def _record_hash(data: bytes) -> str:
 def build(version: str = __version__) -> bytes:
     """The wheel's bytes."""
     info = f"{DIST_NAME}-{version}.dist-info"
-    files = sources()
+    # The catalogs compiled from the same .po files as the templates' (teachkit_app/i18n.py reads them).
+    files = {**sources(), **i18n.wheel_files()}
     files[f"{info}/METADATA"] = (
         f"Metadata-Version: 2.1\nName: {NAME}\nVersion: {version}\nSummary: Teachkit's page logic, run in Pyodide\n"
     ).encode()

@@ -8,11 +8,10 @@ import math
 import shutil
 from pathlib import Path
 
-import jinja2
 import pytest
 
 from teachkit.evaluation import card
-from teachkit.site import card_page, sources
+from teachkit.site import card_page, render, sources
 
 pytestmark = pytest.mark.slow
 
@@ -20,10 +19,8 @@ TEMPLATES = sources.TEMPLATES
 
 
 def _render(ctx: dict) -> str:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
-    )
-    return env.get_template("model_card.html").render(card=ctx)
+    # The site's own environment (Jinja2's i18n extension, in English): the card's text is in the catalog.
+    return render.environment("en").get_template("model_card.html").render(card=ctx)
 
 
 def _argmax(values: list[float]) -> int:

@@ -14,6 +14,13 @@
   const config = JSON.parse(document.getElementById("teachkit-config").textContent);
   const statusEl = document.getElementById("loading-status");
   const barEl = document.getElementById("loading-bar");
+  /** The loading screen's line ``text`` in the page's language: the build puts the translations
+   * in the config, keyed by the English (teachkit/site/i18n.py, LOADER_MESSAGES), and ``%(name)s``
+   * takes ``values[name]``. A line without a translation stays English. */
+  function tr(text, values = {}) {
+    const out = (config.text && config.text[text]) || text;
+    return out.replace(/%\((\w+)\)s/g, (_, name) => String(values[name]));
+  }
 
   // What the loading screen says: one line per thing under way (the scripts, Python, the model).
   const t0 = performance.now();
@@ -68,8 +75,8 @@
     const pending = new Set(ordered); // they finish in any order: say what is still on its way
     const progress = () => {
       const what = [...new Set(ordered.filter((s) => pending.has(s)).map((s) => s.what))];
-      const list = what.length > 1 ? `${what.slice(0, -1).join(", ")} and ${what.at(-1)}` : what[0];
-      say("scripts", list ? `Loading ${list}… ${mb(left)} MB left` : "", (total - left) / total);
+      const list = what.length > 1 ? `${what.slice(0, -1).join(", ")}${tr(" and ")}${what.at(-1)}` : what[0];
+      say("scripts", list ? tr("Loading %(what)s… %(mb)s MB left", { what: list, mb: mb(left) }) : "", (total - left) / total);
     };
     progress();
     const loaded = ordered.map((s) =>
@@ -87,7 +94,7 @@
   }
 
   async function startPython(tfStarted) {
-    say("python", "Starting Python…");
+    say("python", tr("Starting Python…"));
     const asm = await teachkitAssets.blobURL(config.pyodide.asm);
     const module = await import(asm);
     URL.revokeObjectURL(asm);
@@ -104,7 +111,7 @@
       stdout: (line) => console.log(line),
       stderr: (line) => console.warn(line),
     });
-    say("python", "Starting the app…");
+    say("python", tr("Starting the app…"));
     await pyodide.loadPackage(config.app.package, { messageCallback: () => {}, errorCallback: (m) => console.warn(m) });
     globalThis.teachkitPyodide = pyodide; // for debugging and the tests' checks inside real Pyodide
     return pyodide;
@@ -114,7 +121,7 @@
     const { tf: tfLoaded, python: pythonLoaded } = loadScripts();
     const wanted = new URLSearchParams(location.search).get("backend");
     const tfStarted = tfLoaded.then(async () => {
-      const started = await teachkitTf.start(config, wanted, (text) => say("model", text));
+      const started = await teachkitTf.start(config, wanted, (text) => say("model", tr(text)));
       say("model", "");
       return started;
     });
@@ -143,7 +150,7 @@
 
   boot().catch((error) => {
     console.error(error);
-    const message = `The page could not start: ${error && error.message ? error.message : error}`;
+    const message = tr("The page could not start: %(error)s", { error: error && error.message ? error.message : error });
     sayFailed(message);
     document.body.classList.add("failed");
     globalThis.teachkitBridge.fail(message);

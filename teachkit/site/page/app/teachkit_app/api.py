@@ -8,6 +8,7 @@ from typing import Any
 import js
 from pyodide.ffi import create_proxy
 
+from teachkit_app.i18n import _
 from teachkit_app.jsutil import error_name, present, to_object
 from teachkit_app.model import Classifier
 from teachkit_app.pictures import Pictures, Unusable
@@ -22,7 +23,7 @@ class Api:
     async def classify(self, source: Any) -> Any:
         """``{label, probabilities, backend, ms}``, or ``{error}``: one sentence, which js/api.js
         throws as the Error's message (never a traceback; the details go to the console)."""
-        subject = "The file" if js.Blob.prototype.isPrototypeOf(source) else "The picture"
+        subject = _("The file") if js.Blob.prototype.isPrototypeOf(source) else _("The picture")
         try:
             canvas = await self.pictures.open(source)
             mirror = self.classifier.mirror_camera and present(getattr(source, "srcObject", None))
@@ -31,7 +32,8 @@ class Api:
             return to_object({"error": e.sentence(subject)})
         except Exception as e:
             js.console.error(f"teachkit.classify: {e!r}")
-            return to_object({"error": f"{subject} could not be classified ({error_name(e)})."})
+            error = _("%(name)s could not be classified (%(error)s).") % {"name": subject, "error": error_name(e)}
+            return to_object({"error": error})
         return to_object(result.to_api())
 
     def to_js(self) -> Any:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from teachkit_app.i18n import N_, _
+
 NOTES = {
-    "webgl": "This browser cannot use WebGL (graphics acceleration), so the model runs on wasm instead: "
-    "a little slower, same answers.",
-    "wasm": "WebAssembly could not start; the model runs on the plain JavaScript backend (slower).",
+    "webgl": N_(
+        "This browser cannot use WebGL (graphics acceleration), so the model runs on wasm instead: "
+        "a little slower, same answers."
+    ),
+    "wasm": N_("WebAssembly could not start; the model runs on the plain JavaScript backend (slower)."),
 }
 
 
 def notes(failed: Iterable[str]) -> list[str]:
     """One note for each backend that could not start (cpu failing leaves no page to note it on)."""
-    return [NOTES[name] for name in failed if name in NOTES]
+    return [_(NOTES[name]) for name in failed if name in NOTES]

@@ -16,20 +16,24 @@ from typing import Any
 import js
 
 from teachkit_app import results
+from teachkit_app.i18n import N_, _
 from teachkit_app.jsutil import error_name, present, to_object
 from teachkit_app.model import Classifier
 
+#: Marked for the catalog here, translated when shown (``_``).
+REFUSED = N_(
+    "The camera was refused. Allow it for this page (the camera icon in the address bar), "
+    "then press Start camera again."
+)
 MESSAGES = {
-    "NotAllowedError": "The camera was refused. Allow it for this page (the camera icon in the address bar), "
-    "then press Start camera again.",
-    "SecurityError": "The camera was refused. Allow it for this page (the camera icon in the address bar), "
-    "then press Start camera again.",
-    "NotFoundError": "No camera was found. Plug one in, or choose photos instead.",
-    "OverconstrainedError": "That camera is not available any more. Choose another one.",
-    "NotReadableError": "The camera is busy (another program or tab is using it). Close that, then try again.",
-    "AbortError": "The camera could not start. Try again, or choose photos instead.",
+    "NotAllowedError": REFUSED,
+    "SecurityError": REFUSED,
+    "NotFoundError": N_("No camera was found. Plug one in, or choose photos instead."),
+    "OverconstrainedError": N_("That camera is not available any more. Choose another one."),
+    "NotReadableError": N_("The camera is busy (another program or tab is using it). Close that, then try again."),
+    "AbortError": N_("The camera could not start. Try again, or choose photos instead."),
 }
-INSECURE = (
+INSECURE = N_(
     "The camera only works on a secure page: open the site from an https:// address, with "
     "`teachkit serve` on this computer, or straight from its folder (index.html)."
 )
@@ -59,7 +63,7 @@ class Camera:
         if self.running:
             return
         if not self.available():
-            self.say(INSECURE)
+            self.say(_(INSECURE))
             return
         video: dict[str, Any] = {"width": {"ideal": 640}, "height": {"ideal": 480}}
         if self.device_id:
@@ -69,7 +73,11 @@ class Camera:
         try:
             self.stream = await js.navigator.mediaDevices.getUserMedia(to_object({"video": video, "audio": False}))
         except Exception as e:
-            self.say(MESSAGES.get(error_name(e), f"The camera could not start ({error_name(e)})."))
+            name = error_name(e)
+            if name in MESSAGES:
+                self.say(_(MESSAGES[name]))
+            else:
+                self.say(_("The camera could not start (%(error)s).") % {"error": name})
             return
         preview = self.el["video"]
         preview.srcObject = self.stream
@@ -109,7 +117,7 @@ class Camera:
         for i, d in enumerate(cameras):
             option = js.document.createElement("option")
             option.value = d.deviceId
-            option.textContent = d.label or f"Camera {i + 1}"
+            option.textContent = d.label or _("Camera %(number)d") % {"number": i + 1}
             options.append(option)
         select.replaceChildren(*options)
         current = self.stream.getVideoTracks()[0].getSettings().deviceId if self.stream else ""
@@ -134,7 +142,8 @@ class Camera:
                     result = await self.classifier.classify(video, mirror=mirror)
                 except Exception as e:
                     if self.running:
-                        self.say(f"The camera picture could not be classified ({error_name(e)}).")
+                        message = _("The camera picture could not be classified (%(error)s).")
+                        self.say(message % {"error": error_name(e)})
                         self.stop()
                     return
                 if not self.running:

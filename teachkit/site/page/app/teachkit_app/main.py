@@ -12,7 +12,7 @@ from typing import Any
 
 import js
 
-from teachkit_app import backends
+from teachkit_app import backends, i18n
 from teachkit_app.api import Api
 from teachkit_app.jsutil import present
 from teachkit_app.model import Classifier
@@ -27,10 +27,12 @@ async def start(status: Callable[[str], None], tf_started: Any, tf: Any, media: 
     """Called once by js/loader.js with ``status`` (the loading screen's line), the promise of the
     started model, TF.js (``tf``), js/media.js (``media``) and js/api.js's ``bridge``; connects
     ``window.teachkit`` when the page is ready. Returns why it could not start (None: it did)."""
+    # The page's language (its <html lang>, which the build set for each copy of the page).
+    i18n.use(str(js.document.documentElement.lang or "en"))
     try:
         started = await tf_started  # at once: the loader lets TF.js finish before Python starts
         classifier = Classifier.from_started(tf, started)
-        status("Preparing the page…")
+        status(i18n._("Preparing the page…"))
         await classifier.warm_up()
         # One way to open a picture, for the page's buttons and for window.teachkit alike.
         pictures = Pictures(media, classifier.size)

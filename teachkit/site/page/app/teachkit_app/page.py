@@ -13,6 +13,7 @@ from pyodide.ffi import create_proxy
 
 from teachkit_app import results
 from teachkit_app.camera import Camera
+from teachkit_app.i18n import _
 from teachkit_app.jsutil import error_name, present
 from teachkit_app.model import Classifier
 from teachkit_app.pictures import Pictures, Unusable
@@ -70,17 +71,17 @@ class Page:
         if not files:
             return
         for f in files:
-            name = str(f.name) if getattr(f, "name", None) else "pasted picture"
+            name = str(f.name) if getattr(f, "name", None) else _("pasted picture")
             try:
                 canvas = await self.pictures.open(f)
             except Unusable as e:
                 self.say(e.sentence(name))
-                self.grid.prepend(results.error_card(name, e.sentence("It")))
+                self.grid.prepend(results.error_card(name, e.sentence(_("It"))))
                 continue
             try:
                 result = await self.classifier.classify(canvas)
             except Exception as e:
-                self.say(f"{name} could not be classified ({error_name(e)}).")
+                self.say(_("%(name)s could not be classified (%(error)s).") % {"name": name, "error": error_name(e)})
                 continue
             self.grid.prepend(results.card(name, self.pictures.thumbnail(canvas), result))
 
@@ -100,7 +101,7 @@ class Page:
     def _report(self, task: asyncio.Future[Any]) -> None:
         if not task.cancelled() and task.exception() is not None:
             js.console.error(str(task.exception()))
-            self.say(f"Something went wrong: {task.exception()}")
+            self.say(_("Something went wrong: %(error)s") % {"error": task.exception()})
 
     def wire(self) -> None:
         """Attach every control's listener."""
@@ -126,7 +127,7 @@ class Page:
             drop.classList.remove("dragging")
             files = event.dataTransfer.files if present(event.dataTransfer) else None
             if files is None or files.length == 0:
-                self.say("Only pictures can be dropped here (drop image files, not links or text).")
+                self.say(_("Only pictures can be dropped here (drop image files, not links or text)."))
                 return
             self._run(self.classify_files(files))
 
@@ -151,7 +152,7 @@ class Page:
         def on_visibility(_event: Any) -> None:
             if js.document.hidden and self.camera.running:
                 self.camera.stop()
-                self.say("The camera was stopped because the page was hidden.", kind="info")
+                self.say(_("The camera was stopped because the page was hidden."), kind="info")
 
         self._listen(js.document, "visibilitychange", on_visibility)
         self._listen(_by_id("clear-results"), "click", lambda _e: self.grid.replaceChildren())

@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from teachkit.core import preprocess
+from teachkit_app.i18n import N_, _
 from teachkit_app.jsutil import error_name
 
 #: teachkit/data/photos.py's MAX_PIXELS: the build skips a larger file, the page refuses it (a test
 #: checks that the two agree). Decoding 12000x12000 (144 megapixels) took Chromium to 6.6 GB.
 MAX_PIXELS = 80_000_000
-NOT_AN_IMAGE = "is not a picture the browser can open (damaged, or not an image)"
+NOT_AN_IMAGE = N_("is not a picture the browser can open (damaged, or not an image)")
 
 
 class Unusable(Exception):
@@ -27,7 +28,9 @@ class Unusable(Exception):
         self.reason = reason
 
     def sentence(self, subject: str) -> str:
-        return f"{subject} {self.reason}."
+        # The reason is translated here, where the page's language is known; the subject (a file
+        # name, or a translated "It") is the caller's. A reason already translated stays as it is.
+        return _("%(subject)s %(reason)s.") % {"subject": subject, "reason": _(self.reason)}
 
 
 class NotAPicture(Unusable):
@@ -41,10 +44,10 @@ def too_large(width: int, height: int) -> str | None:
     """Why a ``width`` x ``height`` picture is refused, or None."""
     if width * height <= MAX_PIXELS:
         return None
-    return (
-        f"is too large to open here ({width} x {height} pixels, {width * height / 1e6:.0f} megapixels; "
-        f"the limit is {MAX_PIXELS // 1_000_000} megapixels)"
-    )
+    return _(
+        "is too large to open here (%(width)d x %(height)d pixels, %(megapixels).0f megapixels; "
+        "the limit is %(limit)d megapixels)"
+    ) % {"width": width, "height": height, "megapixels": width * height / 1e6, "limit": MAX_PIXELS // 1_000_000}
 
 
 def decode_size(width: int, height: int, size: int = preprocess.SIZE) -> tuple[int, int]:
@@ -77,7 +80,7 @@ class Pictures:
             raise _unusable(e) from None
         width, height = int(natural.width), int(natural.height)
         if width < 1 or height < 1:
-            raise Unusable("has no pixels (it is 0 pixels wide or high)")
+            raise Unusable(N_("has no pixels (it is 0 pixels wide or high)"))
         refused = too_large(width, height)
         if refused:
             raise Unusable(refused)
@@ -101,4 +104,4 @@ def _unusable(error: Exception) -> Unusable:
             return NotAPicture(str(js_error.message))
         return Unusable(NOT_AN_IMAGE)
     # e.g. a RangeError or an out-of-memory from the canvas: still one sentence
-    return Unusable(f"could not be opened ({name})")
+    return Unusable(_("could not be opened (%(error)s)") % {"error": name})

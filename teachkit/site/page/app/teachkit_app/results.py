@@ -9,6 +9,7 @@ from typing import Any
 
 import js
 
+from teachkit_app.i18n import _
 from teachkit_app.model import Result
 
 #: How many guesses "not sure" names.
@@ -27,8 +28,9 @@ def _el(tag: str, cls: str = "", text: str | None = None) -> Any:
 def verdict_text(result: Result) -> str:
     if result.label is not None:
         return result.label
-    guesses = " or ".join(name for name, _ in result.ranked[:GUESSES])
-    return f"Not sure (maybe {guesses})"
+    # Labels go in as they are: only the words around them are translated.
+    guesses = _(" or ").join(name for name, _p in result.ranked[:GUESSES])
+    return _("Not sure (maybe %(guesses)s)") % {"guesses": guesses}
 
 
 def fill_bars(bars: Any, result: Result) -> None:
