@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -119,16 +121,32 @@ MADE: list[drivers.Visit] = []
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Ready time and time per photo of each visit (a loaded machine's figures: never asserted)."""
+    """Ready time and time per photo of each visit (a loaded machine's figures: never asserted);
+    also as JSON to the file $TEACHKIT_BROWSER_TIMES names, when set."""
     if not MADE:
         return
     terminalreporter.section("browsers: ready and per-photo time")
+    rows = []
     for v in MADE:
         per_photo = v.photos_s / len(v.cards) if v.cards else 0.0
+        rows.append(
+            {
+                "browser": v.browser,
+                "where": v.where,
+                "driver": v.driver,
+                "version": v.version,
+                "backend": v.backend.get("backend", "?"),
+                "ready_s": round(v.ready_s, 2),
+                "per_photo_s": round(per_photo, 3),
+                "photos": len(v.cards),
+            }
+        )
         terminalreporter.line(
-            f"{v.browser:8} {v.where:6} {v.driver:10} {v.version:14} {v.backend.get('backend', '?'):5} "
+            f"{v.browser:8} {v.where:6} {v.driver:10} {v.version:14} {rows[-1]['backend']:5} "
             f"ready {v.ready_s:5.1f} s   per photo {per_photo:5.2f} s ({len(v.cards)} photos)"
         )
+    if os.environ.get("TEACHKIT_BROWSER_TIMES"):
+        Path(os.environ["TEACHKIT_BROWSER_TIMES"]).write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
 
 
 class Visits:
