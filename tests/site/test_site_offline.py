@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from teachkit.site import render, vendor
+from teachkit.site import i18n, render, vendor
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -146,10 +146,12 @@ def test_the_page_loads_every_file_once_and_nothing_else(browser, tools, animals
         server.stop()
     from_file = _loaded(browser, tools, animals_site.as_uri() + "/")
     config = _config(animals_site)
-    pages = {"index.html", "site.css", *(f"js/{name}" for name in render.SCRIPTS)}
+    pages = {"index.html", "site.css", f"js/{render.LANG_SCRIPT}", *(f"js/{name}" for name in render.SCRIPTS)}
     expected = pages | {s["src"] for s in config["scripts"]}
     on_disk = {p.relative_to(animals_site).as_posix() for p in animals_site.rglob("*") if p.is_file()}
     for requests in (hosted, from_file):
         assert len(requests) == len(set(requests)), requests
         assert set(requests) == expected
-    assert on_disk - expected == {"about.html", ".htaccess", render.MARKER}
+    # The pages in the other languages are opened only by a pupil who wants them (js/lang.js).
+    languages = {render.page_file(page, lang, "en") for page in render.PAGES for lang in i18n.LANGUAGES if lang != "en"}
+    assert on_disk - expected == {"about.html", ".htaccess", render.MARKER} | languages
