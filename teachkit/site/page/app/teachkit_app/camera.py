@@ -10,6 +10,7 @@ The camera is released when stopped and when the page is hidden.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,7 @@ import js
 from teachkit_app import results
 from teachkit_app.i18n import N_, _
 from teachkit_app.jsutil import error_name, present, to_object
-from teachkit_app.model import Classifier
+from teachkit_app.model import Classifier, Result
 
 #: Marked for the catalog here, translated when shown (``_``).
 REFUSED = N_(
@@ -33,10 +34,19 @@ MESSAGES = {
     "NotReadableError": N_("The camera is busy (another program or tab is using it). Close that, then try again."),
     "AbortError": N_("The camera could not start. Try again, or choose photos instead."),
 }
+#: The live verdict is announced when it changes, at most this often (seconds): a screen reader
+#: reading every frame would never stop talking.
+ANNOUNCE_EVERY = 2.0
 INSECURE = N_(
     "The camera only works on a secure page: open the site from an https:// address, with "
     "`teachkit serve` on this computer, or straight from its folder (index.html)."
 )
+
+
+def facing() -> str:
+    """The back camera on phones and tablets (a finger, not a mouse: the pupil points the device at
+    things), the one facing the pupil on computers."""
+    return "environment" if js.window.matchMedia("(pointer: coarse)").matches else "user"
 
 
 class Camera:
@@ -55,6 +65,7 @@ class Camera:
         self.frames = 0
         self.device_id = ""
         self.clock: Any = None  # the running loop's frame clock (js/media.js frameClock)
+        self.said: tuple[str | None, float] | None = None  # the last verdict announced, and when
 
     def available(self) -> bool:
         return bool(js.window.isSecureContext) and present(getattr(js.navigator, "mediaDevices", None))
@@ -69,7 +80,7 @@ class Camera:
         if self.device_id:
             video["deviceId"] = {"exact": self.device_id}
         else:
-            video["facingMode"] = "user"
+            video["facingMode"] = facing()
         try:
             self.stream = await js.navigator.mediaDevices.getUserMedia(to_object({"video": video, "audio": False}))
         except Exception as e:
@@ -81,8 +92,12 @@ class Camera:
             return
         preview = self.el["video"]
         preview.srcObject = self.stream
+        # A mirror for the camera facing the pupil; the back camera's picture as the eye sees it.
+        settings = self.stream.getVideoTracks()[0].getSettings()
+        preview.classList.toggle("mirrored", getattr(settings, "facingMode", None) != "environment")
         await preview.play()
         self.running = True
+        self.said = None
         js.document.body.classList.add("camera-on")
         await self._list_cameras()
         self.task = asyncio.ensure_future(self._loop())
@@ -151,8 +166,17 @@ class Camera:
                 self.frames += 1
                 results.show_verdict(self.el["verdict"], result)
                 results.fill_bars(self.el["bars"], result)
+                self._announce(result)
                 self.el["live"].dataset.frames = str(self.frames)
                 self.el["live"].dataset.label = result.label or ""
         finally:
             clock.stop()
             clock.destroy()
+
+    def _announce(self, result: Result) -> None:
+        """Tell screen readers the verdict when it changes, at most every ANNOUNCE_EVERY seconds."""
+        now = time.monotonic()
+        if self.said is not None and (self.said[0] == result.label or now - self.said[1] < ANNOUNCE_EVERY):
+            return
+        self.said = (result.label, now)
+        results.announce(self.el.get("announce"), results.verdict_text(result))

@@ -38,6 +38,8 @@ class Page:
         self.pictures = pictures
         self.messages = _by_id("messages")
         self.grid = _by_id("results")
+        announcer = js.document.getElementById("announce")
+        self.announcer = announcer if present(announcer) else None
         self.camera = Camera(
             classifier,
             media,
@@ -47,6 +49,7 @@ class Page:
                 "verdict": _by_id("live-verdict"),
                 "bars": _by_id("live-bars"),
                 "live": _by_id("live"),
+                "announce": self.announcer,
             },
             self.say,
         )
@@ -70,6 +73,7 @@ class Page:
         files = [files.item(i) for i in range(files.length)] if hasattr(files, "item") else list(files)
         if not files:
             return
+        verdicts = []  # announced together once the photos are done, not card by card
         for f in files:
             name = str(f.name) if getattr(f, "name", None) else _("pasted picture")
             try:
@@ -84,6 +88,9 @@ class Page:
                 self.say(_("%(name)s could not be classified (%(error)s).") % {"name": name, "error": error_name(e)})
                 continue
             self.grid.prepend(results.card(name, self.pictures.thumbnail(canvas), result))
+            verdicts.append(f"{name}: {results.verdict_text(result)}")
+        if verdicts:
+            results.announce(self.announcer, "; ".join(verdicts))
 
     def _listen(self, target: Any, event: str, handler: Any) -> None:
         proxy = create_proxy(handler)

@@ -40,6 +40,7 @@ def fill_bars(bars: Any, result: Result) -> None:
         row = _el("li", "bar-row")
         row.append(_el("span", "bar-label", name))
         track = _el("span", "bar-track")
+        track.setAttribute("aria-hidden", "true")  # the number beside it says it in words
         fill = _el("span", "bar-fill")
         fill.style.width = f"{100 * p:.1f}%"
         track.append(fill)
@@ -52,6 +53,13 @@ def fill_bars(bars: Any, result: Result) -> None:
 def show_verdict(verdict: Any, result: Result) -> None:
     verdict.textContent = verdict_text(result)
     verdict.classList.toggle("not-sure", result.label is None)
+
+
+def announce(region: Any, text: str) -> None:
+    """Say ``text`` through the page's polite live region (``#announce``, absent from a teacher's
+    own page): screen readers read it once, when the pupil pauses."""
+    if region is not None:
+        region.textContent = text
 
 
 def card(name: str, thumbnail: Any, result: Result) -> Any:
