@@ -42,6 +42,12 @@ CARD_CSS = """\
 .card .thumbs figure { margin: 0; width: 112px; font-size: .75rem; }
 .card .thumbs img { max-width: 112px; max-height: 112px; display: block; }
 .card .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
+.card svg { max-width: 100%; height: auto; }
+@media (max-width: 480px) {
+  /* a phone: six classes' tables fit 360 px in a smaller type; a wider one scrolls in its own box */
+  .card th, .card td { padding: .2rem .3rem; font-size: .8rem; }
+  .card table { display: block; max-width: 100%; overflow-x: auto; }
+}
 .card .chosen { font-weight: bold; background: #fff6d6; }
 .card .sev-error { color: #b00020; } .card .sev-warning { color: #9a5b00; }
 @media print {

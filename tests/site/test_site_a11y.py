@@ -273,6 +273,11 @@ def test_about_pages(cam_browser: Any, animals_site: Path, trained_site: Path, s
         assert page.query_selector("#model-card") is not None
         page.click("#confusion a")  # a cell's photos, shown as the link's target
         assert violations(page) == []
+        for size in (PHONE, TABLET):  # the card's tables and charts fit a phone (417 px wide before)
+            page.set_viewport_size(size)
+            fits = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+            assert fits[0] <= fits[1], (size, fits)
+            assert violations(page) == []
     finally:
         context.close()
 
