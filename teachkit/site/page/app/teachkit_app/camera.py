@@ -170,8 +170,11 @@ class Camera:
                 self.el["live"].dataset.frames = str(self.frames)
                 self.el["live"].dataset.label = result.label or ""
         finally:
+            # A JsProxy has no destroy(): calling it raised AttributeError as the camera stopped,
+            # a console error on every stop. The JS clock is freed with its last reference.
             clock.stop()
-            clock.destroy()
+            if self.clock is clock:  # a restarted camera has a clock of its own by now
+                self.clock = None
 
     def _announce(self, result: Result) -> None:
         """Tell screen readers the verdict when it changes, at most every ANNOUNCE_EVERY seconds."""
