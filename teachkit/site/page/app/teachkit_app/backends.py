@@ -1,8 +1,10 @@
 """What the pupil is told about the TF.js backend that runs the model.
 
 ``js/tfstart.js`` starts the backend while Python starts (WebGL, then wasm, then cpu; a WebGL
-drawn in software goes after wasm; ``?backend=wasm``, ``webgl`` or ``cpu`` forces one first). It
-reports the backends that could not start before the one in use; this module words them.
+drawn in software goes after wasm; where the renderer's name does not say, the faster of WebGL and
+wasm, timed on the model once and remembered by the browser; ``?backend=wasm``, ``webgl`` or
+``cpu`` forces one first). It reports the backends that could not start; this module words them.
+A backend that started but was slower is not one of them: nothing failed, there is nothing to say.
 """
 
 from __future__ import annotations
@@ -21,5 +23,6 @@ NOTES = {
 
 
 def notes(failed: Iterable[str]) -> list[str]:
-    """One note for each backend that could not start (cpu failing leaves no page to note it on)."""
+    """One note for each backend that could not start (cpu failing leaves no page to note it on),
+    in the page's language."""
     return [_(NOTES[name]) for name in failed if name in NOTES]

@@ -18,6 +18,15 @@ from teachkit_app.jsutil import error_name
 #: checks that the two agree). Decoding 12000x12000 (144 megapixels) took Chromium to 6.6 GB.
 MAX_PIXELS = 80_000_000
 NOT_AN_IMAGE = N_("is not a picture the browser can open (damaged, or not an image)")
+#: An <img> from another origin taints the canvas it is drawn on, and reading it throws
+#: SecurityError. From file://, Chromium and WebKit give every file its own origin, so a picture
+#: of the site's own folder is one too; Files and Blobs never are. (English only until the
+#: catalog has it: then N_(...).)
+TAINTED = (
+    "comes from another origin (from file:// every file is one), so the browser will not let this "
+    "page read its pixels: pass the picture as a File or Blob (from a file input, drop or paste), "
+    "or serve the site's folder from a web server"
+)
 
 
 class Unusable(Exception):
@@ -86,13 +95,26 @@ class Pictures:
             raise Unusable(refused)
         w, h = decode_size(width, height, self.size)
         try:
-            return await self.media.toCanvas(source, w, h, natural)
+            canvas = await self.media.toCanvas(source, w, h, natural)
         except Exception as e:
             raise _unusable(e) from None
+        _check_readable(canvas)
+        return canvas
 
     def thumbnail(self, canvas: Any) -> Any:
         """A small copy of an opened picture, for its card in the results."""
         return self.media.thumbnail(canvas)
+
+
+def _check_readable(canvas: Any) -> None:
+    """Raises ``Unusable`` when the canvas is tainted: one pixel read here, where the picture is
+    known, rather than a SecurityError deep in TF.js (WebGL's texImage2D, wasm's getImageData)."""
+    try:
+        canvas.getContext("2d").getImageData(0, 0, 1, 1)
+    except Exception as e:
+        if error_name(e) == "SecurityError":
+            raise Unusable(TAINTED) from None
+        raise _unusable(e) from None
 
 
 def _unusable(error: Exception) -> Unusable:
