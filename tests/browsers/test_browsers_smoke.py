@@ -62,10 +62,6 @@ def test_no_error_in_the_console(request, visits, engine: str, where: str) -> No
     assert v.errors == []
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the page's one-sentence message for a tainted <img> (issue 12, 'Readable failures') has not landed",
-)
 def test_webkit_file_url_own_picture_is_refused_in_one_sentence(request, visits) -> None:
     """From file:// WebKit gives every file its own origin: an <img> of the site's own folder taints
     the canvas. classify() rejects with an Error of one plain sentence saying what to pass instead."""
