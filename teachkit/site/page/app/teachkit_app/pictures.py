@@ -20,9 +20,8 @@ MAX_PIXELS = 80_000_000
 NOT_AN_IMAGE = N_("is not a picture the browser can open (damaged, or not an image)")
 #: An <img> from another origin taints the canvas it is drawn on, and reading it throws
 #: SecurityError. From file://, Chromium and WebKit give every file its own origin, so a picture
-#: of the site's own folder is one too; Files and Blobs never are. (English only until the
-#: catalog has it: then N_(...).)
-TAINTED = (
+#: of the site's own folder is one too; Files and Blobs never are.
+TAINTED = N_(
     "comes from another origin (from file:// every file is one), so the browser will not let this "
     "page read its pixels: pass the picture as a File or Blob (from a file input, drop or paste), "
     "or serve the site's folder from a web server"
