@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from teachkit.evaluation import card, evaluate
-from teachkit.site import card_page, sources
+from teachkit.site import card_page
 
 pytestmark = pytest.mark.slow
 
@@ -178,15 +178,10 @@ def record_labels(export: Path) -> list[str]:
 def test_the_card_of_an_evaluation_renders(record: dict, edible: Path, tmp_path: Path) -> None:
     """No training record, no tuned rule: the card still renders, with every photo's thumbnail
     (taken from the photos folder named, the one that was evaluated)."""
-    import jinja2
+    from teachkit.site import render
 
     ctx = card_page.context(card.summary(record), tmp_path, photos=edible / "samples")
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(sources.TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    html = env.get_template("model_card.html").render(card=ctx)
+    html = render.environment("en").get_template("model_card.html").render(card=ctx)
     assert "photos from a separate test folder" in html
     assert "nothing was chosen with them" in html
     assert html.count("<img ") == len(record["predictions"])
