@@ -57,23 +57,34 @@ CARD_CSS = """\
 """
 
 
-NO_PHOTOS_FOLDER = "Thumbnails of these photos appear when the site is made with the folder of photos they come from."
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "marked for translation, translated later"
+    """Marks a message for the catalog (pybabel extracts N_); it is translated per page language."""
+    return message
 
 
-def _thumbnails(s: dict, folder: Path, prefix: str, photos_dir: Path | None) -> tuple[dict[str, str], str | None]:
+NO_PHOTOS_FOLDER = N_(
+    "Thumbnails of these photos appear when the site is made with the folder of photos they come from."
+)
+UNREADABLE_FOLDER = N_("The photos folder %(folder)s cannot be read, so the photos are not shown.")
+SOME_MISSING = N_("%(n)s of the photos could not be found in %(folder)s or read, so they are not shown.")
+#: The thumbnail note as (message, its values): the template's language translates it.
+Note = tuple[str, dict[str, str]]
+
+
+def _thumbnails(s: dict, folder: Path, prefix: str, photos_dir: Path | None) -> tuple[dict[str, str], Note | None]:
     """Small copies of the evaluated photos in ``folder`` (URL by photo path), or why there are none.
 
     Only files under ``photos_dir`` (the folder the teacher named) are read: metrics.json's own
     ``photos_root`` and paths are never trusted alone, or a model from elsewhere could publish the
     teacher's private pictures in a site."""
     if photos_dir is None:
-        return {}, NO_PHOTOS_FOLDER
+        return {}, (NO_PHOTOS_FOLDER, {})
     try:
         root = Path(photos_dir).resolve(strict=True)
     except (OSError, RuntimeError):
         root = None
     if root is None or not root.is_dir():
-        return {}, f"The photos folder {photos_dir} cannot be read, so the photos are not shown."
+        return {}, (UNREADABLE_FOLDER, {"folder": str(photos_dir)})
     paths = [p for c in s["cells"] for p in c["photos"]]
     urls: dict[str, str] = {}
     missing = 0
@@ -93,7 +104,7 @@ def _thumbnails(s: dict, folder: Path, prefix: str, photos_dir: Path | None) -> 
         urls[rel] = f"{prefix}/{name}"
     if not missing:
         return urls, None
-    return urls, f"{missing} of the photos could not be found in {photos_dir} or read, so they are not shown."
+    return urls, (SOME_MISSING, {"n": str(missing), "folder": str(photos_dir)})
 
 
 def _find(root: Path, rel: str) -> Path | None:
@@ -172,30 +183,48 @@ def context(s: dict, out_dir: Path, photos: Path | None = None) -> dict:
         }
         for c in s["cells"]
     ]
-    h = s["history"]
     ns = s["not_sure"]
     margin0 = [r for r in ns["sweep"] if r["margin"] == 0]
     chosen = notsure.chosen_row(ns["sweep"])
     table = list(margin0)
     if chosen is not None and chosen not in table:
         table.append(chosen)
-    charts_ = {
-        "loss": Markup(
-            charts.curve("Loss per epoch", h.get("loss", []), h.get("val_loss", []), False, s["best_epoch"])
-        ),
-        "accuracy": Markup(
-            charts.curve("Accuracy per epoch", h.get("accuracy", []), h.get("val_accuracy", []), True, s["best_epoch"])
-        ),
-        "reliability": Markup(charts.reliability(s["calibration"]["reliability"])),
-        "sweep": Markup(charts.sweep(margin0, ns["threshold"] if ns["margin"] == 0 else None, ns["max_error"])),
-    }
     return {
         **s,
         "css": "card/card.css",
         "matrix": matrix,
         "cell_photos": cells,
-        "thumbs_note": thumbs_note,
-        "charts": charts_,
+        "thumbs_note_parts": thumbs_note,
+        **translated(s, thumbs_note),
         "sweep_table": table,
         "chosen": chosen,
     }
+
+
+def translated(s: dict, note: Note | None, _: Callable[[str], str] = charts._same) -> dict:
+    """The card's words that are made here rather than in the template, in one language: the
+    thumbnail note and the charts (titles, axes, legends). ``_`` is that language's gettext."""
+    h = s["history"]
+    ns = s["not_sure"]
+    margin0 = [r for r in ns["sweep"] if r["margin"] == 0]
+    chosen = ns["threshold"] if ns["margin"] == 0 else None
+    return {
+        "thumbs_note": _(note[0]) % note[1] if note else None,
+        "charts": {
+            "loss": Markup(
+                charts.curve(_("Loss per epoch"), h.get("loss", []), h.get("val_loss", []), False, s["best_epoch"], _)
+            ),
+            "accuracy": Markup(
+                charts.curve(
+                    _("Accuracy per epoch"), h.get("accuracy", []), h.get("val_accuracy", []), True, s["best_epoch"], _
+                )
+            ),
+            "reliability": Markup(charts.reliability(s["calibration"]["reliability"], "", _)),
+            "sweep": Markup(charts.sweep(margin0, chosen, ns["max_error"], "", _)),
+        },
+    }
+
+
+def in_language(card: dict, gettext: Callable[[str], str]) -> dict:
+    """The card's context with its charts and thumbnail note in the language of ``gettext``."""
+    return {**card, **translated(card, card["thumbs_note_parts"], gettext)}

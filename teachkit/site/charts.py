@@ -7,7 +7,7 @@ the site's Content-Security-Policy forbids inline styles.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 BLUE = "#2f6fdb"
@@ -19,6 +19,11 @@ FONT = 'font-family="system-ui, sans-serif" font-size="11"'
 
 W, H = 360, 220
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 14, 40
+
+
+def _same(text: str) -> str:
+    """No translation: the English words (``_`` is the page's gettext when it is given)."""
+    return text
 
 
 def _fmt(v: float) -> str:
@@ -88,7 +93,12 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
 
 
 def curve(
-    title: str, train: Sequence[float], validation: Sequence[float], percent: bool, best_epoch: int | None = None
+    title: str,
+    train: Sequence[float],
+    validation: Sequence[float],
+    percent: bool,
+    best_epoch: int | None = None,
+    _: Callable[[str], str] = _same,
 ) -> str:
     """A Teachable-Machine-style training curve: one value per epoch for both parts."""
     values = [v for v in list(train) + list(validation) if v is not None]
@@ -99,64 +109,78 @@ def curve(
     ax = _Axes(1, max(epochs, 2), lo, hi)
     yfmt = (lambda t: f"{t:.0%}") if percent else (lambda t: f"{t:.2f}")
     xticks = sorted({1, *(round(t) for t in _ticks(1, epochs, 5))}) if epochs > 1 else [1]
-    body = ax.grid(xticks, _ticks(lo, hi), lambda t: str(int(t)), yfmt, "epoch")
+    body = ax.grid(xticks, _ticks(lo, hi), lambda t: str(int(t)), yfmt, _("epoch"))
     if best_epoch is not None and 1 <= best_epoch <= epochs:
         x = _fmt(ax.x(best_epoch))
+        kept = escape(_("kept"))  # outside the f-string: pybabel does not read inside one
         body.append(
             f'<line x1="{x}" y1="{TOP}" x2="{x}" y2="{H - BOTTOM}" stroke="{GREY}" stroke-dasharray="2 3"/>'
-            f'<text x="{x}" y="{TOP - 3}" text-anchor="middle" {FONT} fill="{GREY}">kept</text>'
+            f'<text x="{x}" y="{TOP - 3}" text-anchor="middle" {FONT} fill="{GREY}">{kept}</text>'
         )
     body.append(ax.line(range(1, len(train) + 1), train, BLUE))
     body.append(ax.line(range(1, len(validation) + 1), validation, ORANGE, dashed=True))
-    return _frame(title, body, [("training part", BLUE, False), ("validation part", ORANGE, True)])
+    return _frame(title, body, [(_("training part"), BLUE, False), (_("validation part"), ORANGE, True)])
 
 
-def reliability(rows: Sequence[dict], title: str = "Reliability diagram") -> str:
+def reliability(rows: Sequence[dict], title: str = "", _: Callable[[str], str] = _same) -> str:
     """Bars: how often the model was right for photos at each confidence; the diagonal is perfect."""
     ax = _Axes(0, 1, 0, 1)
-    body = ax.grid(_ticks(0, 1, 6), _ticks(0, 1, 6), lambda t: f"{t:.0%}", lambda t: f"{t:.0%}", "confidence")
+    body = ax.grid(_ticks(0, 1, 6), _ticks(0, 1, 6), lambda t: f"{t:.0%}", lambda t: f"{t:.0%}", _("confidence"))
     body.append(
         f'<line x1="{_fmt(ax.x(0))}" y1="{_fmt(ax.y(0))}" x2="{_fmt(ax.x(1))}" y2="{_fmt(ax.y(1))}" '
         f'stroke="{GREY}" stroke-dasharray="4 3"/>'
     )
+    bar = _("%(n)s photos at %(lo)s-%(hi)s confidence: right %(right)s of the time")
     for r in rows:
         if not r["n"]:
             continue
+        said = bar % {"n": r["n"], "lo": f"{r['lo']:.0%}", "hi": f"{r['hi']:.0%}", "right": f"{r['accuracy']:.0%}"}
         x0, x1 = ax.x(r["lo"]) + 1, ax.x(r["hi"]) - 1
         y = ax.y(r["accuracy"])
         body.append(
             f'<rect x="{_fmt(x0)}" y="{_fmt(y)}" width="{_fmt(x1 - x0)}" height="{_fmt(ax.y(0) - y)}" '
-            f'fill="{BLUE}" fill-opacity="0.75"><title>{r["n"]} photos at {r["lo"]:.0%}-{r["hi"]:.0%} confidence: '
-            f"right {r['accuracy']:.0%} of the time</title></rect>"
+            f'fill="{BLUE}" fill-opacity="0.75"><title>{escape(said)}</title></rect>'
         )
-    return _frame(title, body, [("share right", BLUE, False), ("perfectly calibrated", GREY, True)])
+    return _frame(
+        title or _("Reliability diagram"),
+        body,
+        [(_("share right"), BLUE, False), (_("perfectly calibrated"), GREY, True)],
+    )
 
 
-def sweep(rows: Sequence[dict], chosen: float | None, max_error: float | None, title: str = "") -> str:
+def sweep(
+    rows: Sequence[dict],
+    chosen: float | None,
+    max_error: float | None,
+    title: str = "",
+    _: Callable[[str], str] = _same,
+) -> str:
     """Share answered and error rate among the answers, against the confidence threshold."""
     rows = sorted(rows, key=lambda r: r["threshold"])
     if not rows:
         return ""
     ax = _Axes(0, 1, 0, 1)
-    body = ax.grid(_ticks(0, 1, 6), _ticks(0, 1, 6), lambda t: f"{t:.0%}", lambda t: f"{t:.0%}", "threshold")
+    body = ax.grid(_ticks(0, 1, 6), _ticks(0, 1, 6), lambda t: f"{t:.0%}", lambda t: f"{t:.0%}", _("threshold"))
     if max_error is not None:
         y = _fmt(ax.y(max_error))
+        target = escape(_("target %(share)s") % {"share": f"{max_error:.0%}"})
         body.append(
             f'<line x1="{LEFT}" y1="{y}" x2="{W - RIGHT}" y2="{y}" stroke="{ORANGE}" stroke-width="0.8"/>'
             f'<text x="{W - RIGHT}" y="{_fmt(ax.y(max_error) - 3)}" text-anchor="end" {FONT} fill="{ORANGE}">'
-            f"target {max_error:.0%}</text>"
+            f"{target}</text>"
         )
     if chosen is not None:
         x = _fmt(ax.x(chosen))
+        said = escape(_("chosen"))
         body.append(
             f'<line x1="{x}" y1="{TOP}" x2="{x}" y2="{H - BOTTOM}" stroke="{INK}" stroke-dasharray="2 3"/>'
-            f'<text x="{x}" y="{TOP - 3}" text-anchor="middle" {FONT} fill="{INK}">chosen</text>'
+            f'<text x="{x}" y="{TOP - 3}" text-anchor="middle" {FONT} fill="{INK}">{said}</text>'
         )
     xs = [r["threshold"] for r in rows]
     body.append(ax.line(xs, [r["answered"] for r in rows], BLUE))
     body.append(ax.line(xs, [r["error"] for r in rows], ORANGE, dashed=True))
     return _frame(
-        title or "Share answered and error rate against the threshold",
+        title or _("Share answered and error rate against the threshold"),
         body,
-        [("share answered", BLUE, False), ("errors among answers", ORANGE, True)],
+        [(_("share answered"), BLUE, False), (_("errors among answers"), ORANGE, True)],
     )

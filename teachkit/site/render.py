@@ -197,7 +197,8 @@ def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None, 
                 chosen_lang=lang or "",
                 file_of=lambda p, c: page_file(p, c, default),
                 config={**config, "scripts": scripts_here, "text": text},
-                **context,
+                # the card's charts and note are made in Python: in this page's language too
+                **{**context, "card": card_page.in_language(context["card"], t.gettext) if context["card"] else None},
             )
             (tmp / page_file(page, code, default)).write_text(html, encoding="utf-8")
 

@@ -122,10 +122,9 @@ TEXTS = """() => {
   const out = [document.title];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    // Charts (teachkit/site/charts.py), the thumbnails' note and the dataset report's findings are
-    // written by the build in English (see docs/translating.md, "Not translated yet").
-    // #per-photo is filled by js/tfstart.js, outside the catalog for now.
-    if (n.parentElement.closest("script, style, svg, #thumbs-note, .findings, .recipe dd, #per-photo")) continue;
+    // The dataset report's findings are written by the build in English (see docs/translating.md,
+    // "Not translated yet"). #per-photo is filled by js/tfstart.js, outside the catalog for now.
+    if (n.parentElement.closest("script, style, .findings, .recipe dd, #per-photo")) continue;
     const t = n.textContent.trim();
     if (t) out.push(t);
   }
@@ -150,16 +149,21 @@ def test_the_about_page_and_the_model_card_are_translated(browser, tools, traine
     site = tools.open_site(browser, (trained_site / "about.html").as_uri(), inside="file://", wait=False)
     try:
         english = site.page.evaluate(TEXTS)
+        charts = "els => els.map(e => e.textContent)"  # the charts' titles, axes and legends (SVG)
+        english_charts = site.page.eval_on_selector_all("svg.chart text, svg.chart > title", charts)
         labels = set(site.page.eval_on_selector_all("ul.labels li", "els => els.map(e => e.textContent)"))
         site.page.goto((trained_site / f"about.{lang}.html").as_uri() + f"?lang={lang}")
         assert site.page.evaluate("document.documentElement.lang") == lang
         texts = site.page.evaluate(TEXTS)
+        chart_words = site.page.eval_on_selector_all("svg.chart text, svg.chart > title", charts)
     finally:
         site.close()
     title = english[0].split(": ", 1)[-1]
     allowed = labels | SAME[lang] | {title, "-"}
     assert _same_as_english(texts, english, allowed) == []
     assert any(label in texts for label in labels)  # labels exactly as the teacher wrote them
+    words = [w for w in english_charts if re.search("[A-Za-z]{3}", w)]  # not the axes' numbers
+    assert words and not [w for w in words if w in chart_words and w not in SAME[lang]], chart_words
 
 
 @pytest.mark.browser
