@@ -288,13 +288,43 @@ def webkit_session(driver_path: str, browser_path: str, proxy: RefusingProxy) ->
             {"proxyType": "manual", "httpProxy": proxy.address, "sslProxy": proxy.address, "noProxy": ["127.0.0.1"]}
         )
         service = Service(driver_path, env={**os.environ, "DISPLAY": display})
-        driver = webdriver.WebKitGTK(options=options, service=service)
+        driver = _started(lambda: webdriver.WebKitGTK(options=options, service=service), service)
         try:
             driver.set_script_timeout(TIMEOUT_S)
             driver.set_page_load_timeout(TIMEOUT_S)
             yield driver
         finally:
             driver.quit()
+
+
+#: How long WebKitWebDriver may take to start MiniBrowser: seconds on an idle machine. A second
+#: MiniBrowser started while another test run holds one (GApplication's single instance on the
+#: session bus) was seen to wait forever; a test fails then instead of hanging the whole run.
+SESSION_START_S = 240
+
+
+def _started(make: Any, service: Any) -> Any:
+    """``make()`` (a Selenium session), or an error after SESSION_START_S: never a hang."""
+    import threading
+
+    done: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            done["driver"] = make()
+        except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
+            done["error"] = e
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(SESSION_START_S)
+    if worker.is_alive():
+        if service.process is not None:
+            service.process.kill()  # the session request then fails in the worker
+        raise TimeoutError(f"WebKitWebDriver did not start MiniBrowser within {SESSION_START_S} s")
+    if "error" in done:
+        raise done["error"]
+    return done["driver"]
 
 
 def _run(driver: Any, js: str) -> Any:
