@@ -75,16 +75,21 @@ def violations(page: Any) -> list[str]:
     return page.evaluate(RUN_AXE)
 
 
-@pytest.fixture(scope="module")
-def desk(cam_browser: Any, tools: Any, animals_server: Any, scripts: str) -> Iterator[Any]:
-    site = tools.open_site(
+def _classify_page(cam_browser: Any, tools: Any, animals_server: Any, scripts: str, **device: Any) -> Any:
+    """The classify page on wasm, axe ready to inject, the camera allowed, on ``device``."""
+    return tools.open_site(
         cam_browser,
         animals_server.url + "index.html?backend=wasm",
         inside=animals_server.url,
         init_script=scripts,
         permissions=["camera"],
-        viewport=DESKTOP,
+        **device,
     )
+
+
+@pytest.fixture(scope="module")
+def desk(cam_browser: Any, tools: Any, animals_server: Any, scripts: str) -> Iterator[Any]:
+    site = _classify_page(cam_browser, tools, animals_server, scripts, viewport=DESKTOP)
     yield site
     site.close()
 
@@ -92,16 +97,7 @@ def desk(cam_browser: Any, tools: Any, animals_server: Any, scripts: str) -> Ite
 @pytest.fixture(scope="module")
 def phone(cam_browser: Any, tools: Any, animals_server: Any, scripts: str) -> Iterator[Any]:
     """A phone: small screen, touch, coarse pointer."""
-    site = tools.open_site(
-        cam_browser,
-        animals_server.url + "index.html?backend=wasm",
-        inside=animals_server.url,
-        init_script=scripts,
-        permissions=["camera"],
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-    )
+    site = _classify_page(cam_browser, tools, animals_server, scripts, viewport=PHONE, is_mobile=True, has_touch=True)
     yield site
     site.close()
 
