@@ -139,9 +139,8 @@ def _train_options(args: argparse.Namespace) -> Any:
         raise UsageError("--epochs must be at least 1.")
     if not 0 < args.holdout < 1:
         raise UsageError(f"--holdout must be between 0 and 1 (got {args.holdout}).")
-    recipe = Recipe(augment=args.augment, fine_tune=args.fine_tune, seed=args.seed)
-    if args.epochs is not None:
-        recipe = Recipe(augment=args.augment, fine_tune=args.fine_tune, epochs=args.epochs, seed=args.seed)
+    epochs = {} if args.epochs is None else {"epochs": args.epochs}  # else the recipe's own
+    recipe = Recipe(augment=args.augment, fine_tune=args.fine_tune, seed=args.seed, **epochs)
     return TrainOptions(
         photos=args.photos,
         name=args.name,
@@ -160,8 +159,6 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
     if getattr(args, "json", None) is not None:
         fileio.check_writable_file(args.json)
-    if getattr(args, "out", None) is not None and args.command != "serve":
-        fileio.check_writable_folder(args.out)
     if getattr(args, "models_dir", None) is not None:
         fileio.check_writable_folder(args.models_dir)
     if getattr(args, "photos", None) is not None and args.command == "site" and not args.photos.is_dir():
@@ -171,7 +168,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
         from teachkit.site.render import check_out
 
         i18n.check(args.lang)  # before training: a build must not end on a typo
-        check_out(args.out)
+        check_out(args.out)  # writable, and a site of ours or empty
     if args.command == "serve" and not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be a number from 0 to 65535 (0 picks a free one; got {args.port}).")
 

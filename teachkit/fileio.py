@@ -29,6 +29,19 @@ from teachkit.errors import OutputError
 STAGING_MARK = ".teachkit-staging"
 
 
+def parse_json(data: bytes) -> Any:
+    """JSON as JSON means it: UTF-8, no NaN or Infinity (Python's json reads them; JSON, TF.js and
+    the page do not), bounded nesting; ``ValueError`` for anything else."""
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _describe(err: OSError) -> str:
     return err.strerror or err.__class__.__name__
 

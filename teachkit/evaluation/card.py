@@ -11,7 +11,6 @@ gives a site without a card and a warning, never a traceback.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from collections.abc import Callable
@@ -205,17 +204,13 @@ def read_json(path: Path) -> tuple[dict | None, str | None]:
     except ValueError as e:
         return None, str(e)
     try:
-        value = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        value = fileio.parse_json(data)
+    except ValueError:
         return None, "it is not JSON"
     if not isinstance(value, dict):
         what = "a list" if isinstance(value, list) else "text" if isinstance(value, str) else "a single value"
         return None, f"it holds {what}, not an object"
     return value, None
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")  # Python reads NaN and Infinity; JSON has neither
 
 
 def _number(x: Any, lo: float = -math.inf, hi: float = math.inf) -> bool:

@@ -394,10 +394,6 @@ def _finite(data: bytes, code: str) -> bool:
 # -- Reading a folder ----------------------------------------------------------------------------
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")  # Python's json reads NaN and Infinity; JSON (and TF.js) does not
-
-
 def _read(folder: Path, name: str, limit: int, where: str) -> bytes:
     """A model file's bytes: a regular file inside the model folder (links followed, but never out
     of it: a weights.bin linked to /etc/passwd must not reach a public site), within ``limit``."""
@@ -417,8 +413,8 @@ def _read(folder: Path, name: str, limit: int, where: str) -> bytes:
 
 def _parse(data: bytes, name: str, where: str) -> Any:
     try:
-        return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        return fileio.parse_json(data)
+    except ValueError as e:
         raise ModelError(f"{where}/{name} is damaged: it is not JSON ({str(e)[:120]}).") from None
 
 

@@ -280,13 +280,17 @@ def check_out(out: Path) -> list[str]:
             option="out",
         )
     theirs = _teachers_files(out)
-    clashes = [rel for rel in theirs if _reserved(rel)]
+    _refuse_clashes([rel for rel in theirs if _reserved(rel)], out)
+    return theirs
+
+
+def _refuse_clashes(clashes: list[str], out: Path) -> None:
+    """A teacher's files whose names the new site needs stop the render, named."""
     if clashes:
         raise SiteError(
             f"{_listed(clashes)} in {out} are yours, and the new site needs those names; nothing was replaced. "
             "Rename your files, then render again."
         )
-    return theirs
 
 
 def _reserved(rel: str) -> bool:
@@ -299,12 +303,7 @@ def _reserved(rel: str) -> bool:
 
 def _carry_over(old: Path, new: Path, theirs: list[str]) -> None:
     """The teacher's own files into the new site (hard links where the disk allows: no copy)."""
-    clashes = [rel for rel in theirs if (new / rel).exists() or (new / rel).is_symlink()]
-    if clashes:
-        raise SiteError(
-            f"{_listed(clashes)} in {old} are yours, and the new site needs those names; nothing was replaced. "
-            "Rename your files, then render again."
-        )
+    _refuse_clashes([rel for rel in theirs if (new / rel).exists() or (new / rel).is_symlink()], old)
     for rel in theirs:
         src, dest = old / rel, new / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
