@@ -21,7 +21,7 @@ import numpy as np
 from teachkit import fileio
 from teachkit.core import preprocess
 from teachkit.data import dataset, photos, similarity
-from teachkit.errors import PhotoError, UnreadablePhoto, printable
+from teachkit.errors import PhotoError, printable
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -544,27 +544,10 @@ def check(found: photos.PhotoFolder, infos: list[dataset.PhotoInfo], unreadable:
     return report
 
 
-def read(found: photos.PhotoFolder) -> tuple[list[dataset.PhotoInfo], list[photos.Skipped]]:
-    """Decode a scanned folder's photos for the report (no cache): the PhotoInfos and the files
-    that could not be read, with why (each file is read once, never blocking, for both)."""
-    infos: list[dataset.PhotoInfo] = []
-    unreadable: list[photos.Skipped] = []
-    for label, files in found.classes.items():
-        for path in files:
-            try:
-                data = photos.read(path)
-                img = photos.decode_bytes(data)
-            except UnreadablePhoto as e:
-                unreadable.append(photos.Skipped(path, str(e)))
-                continue
-            infos.append(dataset.describe(path, label, photos.digest(data), img))
-    return infos, unreadable
-
-
 def load(root: Path) -> tuple[photos.PhotoFolder, list[dataset.PhotoInfo], list[photos.Skipped]]:
     """Scan and decode a folder for the report: its PhotoInfos and the unreadable files."""
     found = photos.scan(root)
-    return found, *read(found)
+    return found, *dataset.inspect(found, None)
 
 
 def run_check(photos_dir: Path, strict: bool, json_path: Path | None) -> int:
@@ -573,7 +556,7 @@ def run_check(photos_dir: Path, strict: bool, json_path: Path | None) -> int:
     as for any problem with the photos); fewer than 2 class folders, before reading a photo."""
     found = photos.scan(Path(photos_dir))
     photos.require_classes(found)
-    report = check(found, *read(found))
+    report = check(found, *dataset.inspect(found, None))  # no cache: check writes nothing
     report.print(sys.stdout)
     if json_path is not None:
         report.write_json(Path(json_path))

@@ -154,7 +154,7 @@ def test_a_file_whose_name_is_not_text_is_skipped_and_listed_as_valid_text(folde
     (unreadable,) = [f for f in data["findings"] if f["code"] == "unreadable"]
     assert unreadable["files"] == ["apple/bad\ufffd.jpg"]
     # What train writes beside the model (dataset-report.json) is the same JSON: it encodes.
-    json.dumps(report.check(found, *report.read(found)).to_json(), ensure_ascii=False).encode("utf-8")
+    json.dumps(report.check(found, *dataset.inspect(found, None)).to_json(), ensure_ascii=False).encode("utf-8")
 
 
 def test_escape_codes_in_names_are_shown_not_obeyed(folder: Path, tmp_path: Path) -> None:
