@@ -25,7 +25,7 @@ MARKER = ".teachkit-site"
 #: The largest file Teachkit writes in a site is about 5 MB (Pyodide's wasm, encoded).
 MAX_SITE_FILE_BYTES = 64 * 2**20
 #: The page's JavaScript, in load order (page/README.md says what each one is for).
-SCRIPTS = ("registry.js", "api.js", "media.js", "tfstart.js", "loader.js")
+SCRIPTS = ("registry.js", "api.js", "media.js", "tfstart.js", "teachstore.js", "loader.js")
 #: Loaded first, in every page's head: opens the page in the language the pupil wants (js/lang.js).
 LANG_SCRIPT = "lang.js"
 #: The site's pages; each language has its own copy (``page_file``).

@@ -140,6 +140,10 @@
         tf: globalThis.tf,
         media: globalThis.teachkitMedia,
         bridge: globalThis.teachkitBridge,
+        // the Teach page's: its keep (js/teachstore.js) and the registry (the model's files for
+        // the model zip)
+        keep: globalThis.teachkitStore,
+        assets: globalThis.teachkitAssets,
       });
     } finally {
       start.destroy();

@@ -23,12 +23,26 @@ from teachkit_app.pictures import Pictures
 state: dict[str, Any] = {}
 
 
-async def start(status: Callable[[str], None], tf_started: Any, tf: Any, media: Any, bridge: Any) -> str | None:
+async def start(
+    status: Callable[[str], None],
+    tf_started: Any,
+    tf: Any,
+    media: Any,
+    bridge: Any,
+    keep: Any = None,
+    assets: Any = None,
+) -> str | None:
     """Called once by js/loader.js with ``status`` (the loading screen's line), the promise of the
     started model, TF.js (``tf``), js/media.js (``media``) and js/api.js's ``bridge``; connects
-    ``window.teachkit`` when the page is ready. Returns why it could not start (None: it did)."""
+    ``window.teachkit`` when the page is ready. Returns why it could not start (None: it did).
+    The Teach page (``<body class="page-teach">``) starts its own Python with ``keep``
+    (js/teachstore.js) and ``assets`` (js/registry.js) too."""
     # The page's language (its <html lang>, which the build set for each copy of the page).
     i18n.use(str(js.document.documentElement.lang or "en"))
+    if js.document.body.classList.contains("page-teach"):
+        from teachkit_app.teach import main as teach_main
+
+        return await teach_main.start(status, tf_started, tf, media, bridge, keep, assets)
     try:
         started = await tf_started  # at once: the loader lets TF.js finish before Python starts
         classifier = Classifier.from_started(tf, started)

@@ -29,6 +29,8 @@ class Example:
     embedding: list[float]  # the frozen base's output for this picture (length = base features)
     image: bytes  # the picture as stored/exported (JPEG, or the original file's bytes)
     filename: str  # the name it gets in the examples zip ("class-name/0001.jpg")
+    #: The picture's mean red, green and blue (0-1), for the "one lighting" advice; None: unknown.
+    colour: tuple[float, float, float] | None = None
 
 
 @dataclass
@@ -127,10 +129,17 @@ class Lesson:
         return removed
 
     # -- examples -----------------------------------------------------------------------------
-    def add_example(self, i: int, embedding: list[float], image: bytes, extension: str = "jpg") -> Example:
+    def add_example(
+        self,
+        i: int,
+        embedding: list[float],
+        image: bytes,
+        extension: str = "jpg",
+        colour: tuple[float, float, float] | None = None,
+    ) -> Example:
         cls = self.classes[self.index(i)]
         number = 1 + max((_number(e.filename) for e in cls.examples), default=0)
-        example = Example(new_id("e"), embedding, image, f"{cls.name}/{number:04d}.{extension}")
+        example = Example(new_id("e"), embedding, image, f"{cls.name}/{number:04d}.{extension}", colour)
         cls.examples.append(example)
         self.trained = None
         return example

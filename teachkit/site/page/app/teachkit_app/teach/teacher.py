@@ -1,0 +1,182 @@
+"""The lesson's operations, one way for the page's controls and for ``window.teachkit.teach``:
+add pictures (embedded at once, kept), rename and remove, train, classify with the new head.
+
+Every change is kept (``store``) and announced to the listeners (the page redraws); a refusal is
+a ``TeachError`` with one sentence a pupil understands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import js
+from pyodide.ffi import create_once_callable, to_js
+
+from teachkit.core import decide
+from teachkit_app.i18n import _
+from teachkit_app.model import Result
+from teachkit_app.pictures import Pictures
+from teachkit_app.teach.embedder import Embedder
+from teachkit_app.teach.lesson import Example, Lesson, TeachError
+from teachkit_app.teach.store import Store
+
+#: A picked photo is kept as it is up to this size (the examples zip then has the pupil's own
+#: file); a bigger one, or a kind the build does not read, as a JPEG of the decoded picture.
+KEEP_ORIGINAL_BYTES = 1_500_000
+ORIGINAL_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+JPEG_QUALITY = 0.9
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A picture ready to become an example: its pixels (a canvas) and the bytes to keep."""
+
+    canvas: Any
+    data: bytes
+    type: str
+    extension: str
+
+
+async def canvas_bytes(canvas: Any, quality: float = JPEG_QUALITY) -> bytes:
+    """The canvas as JPEG bytes (the browser encodes it off the main thread)."""
+    future: asyncio.Future[Any] = asyncio.get_event_loop().create_future()
+    canvas.toBlob(create_once_callable(lambda blob: future.set_result(blob)), "image/jpeg", quality)
+    blob = await future
+    if blob is None:
+        raise TeachError(_("The picture could not be stored."))
+    return (await blob.arrayBuffer()).to_bytes()
+
+
+class Teacher:
+    """The lesson, its base, its keep and its trained head."""
+
+    def __init__(self, tf: Any, embedder: Embedder, pictures: Pictures, media: Any, store: Store) -> None:
+        self.tf = tf
+        self.embedder = embedder
+        self.pictures = pictures
+        self.media = media
+        self.store = store
+        self.lesson = Lesson.fresh()
+        self.listeners: list[Callable[[str], None]] = []
+        #: Trainings and predictions run one at a time (a pupil clicking Train twice).
+        self.busy = asyncio.Lock()
+
+    async def load(self) -> None:
+        """The kept lesson; examples embedded by another base are embedded again from their pictures."""
+        kept = await self.store.load()
+        self.lesson = kept.lesson
+        if kept.stale:
+            for _k, example in kept.stale:
+                canvas = await self.pictures.open(js.Blob.new(to_js([to_js(example.image)])))
+                embedded = await self.embedder.embed(canvas)
+                example.embedding, example.colour = embedded.embedding, embedded.colour
+            self.store.save_embeddings([e for _k, e in kept.stale])
+        self.changed("load")
+
+    def changed(self, what: str) -> None:
+        for listener in self.listeners:
+            listener(what)
+
+    # -- classes ------------------------------------------------------------------------------
+    def add_class(self, name: Any = None) -> int:
+        i = self.lesson.add_class(name)
+        self.store.save_classes(self.lesson)
+        self.changed("classes")
+        return i
+
+    def rename_class(self, i: Any, name: Any) -> None:
+        self.lesson.rename_class(i, name)
+        self.store.save_classes(self.lesson)
+        self.changed("classes")
+
+    def remove_class(self, i: Any) -> None:
+        self.lesson.remove_class(i)
+        self.store.save_classes(self.lesson)
+        self.changed("classes")
+
+    def clear_class(self, i: Any) -> None:
+        self.store.delete_examples(self.lesson.clear_class(i))
+        self.changed("examples")
+
+    def remove_example(self, i: Any, example_id: str) -> None:
+        gone = self.lesson.remove_example(i, example_id)
+        if gone is not None:
+            self.store.delete_examples([gone])
+            self.changed("examples")
+
+    def reset(self) -> None:
+        """Start over: every class and example goes, "Class 1" and "Class 2" are back."""
+        self.store.clear()
+        self.lesson = Lesson.fresh()
+        self.store.save_classes(self.lesson)
+        self.changed("load")
+
+    # -- examples -----------------------------------------------------------------------------
+    async def open_picture(self, source: Any) -> Picture:
+        """A source (File, Blob, <img>, <canvas>, ImageData, the webcam's <video>) as a Picture;
+        ``pictures.Unusable`` when it is none."""
+        canvas = await self.pictures.open(source)
+        if js.Blob.prototype.isPrototypeOf(source):
+            kind = str(source.type or "")
+            if kind in ORIGINAL_TYPES and int(source.size) <= KEEP_ORIGINAL_BYTES:
+                data = (await source.arrayBuffer()).to_bytes()
+                return Picture(canvas, data, kind, ORIGINAL_TYPES[kind])
+        return Picture(canvas, await canvas_bytes(canvas), "image/jpeg", "jpg")
+
+    async def add_picture(self, i: int, picture: Picture) -> Example:
+        """One picture into class ``i``: embedded now, kept, shown."""
+        k = self.lesson.index(i)
+        embedded = await self.embedder.embed(picture.canvas)
+        example = self.lesson.add_example(k, embedded.embedding, picture.data, picture.extension, embedded.colour)
+        self.store.save_example(self.lesson.classes[k], example, picture.type)
+        self.changed("examples")
+        return example
+
+    # -- training and trying ------------------------------------------------------------------
+    def check_trainable(self) -> None:
+        """The pupil's own mistakes, said before any work (the trainer checks them again)."""
+        if len(self.lesson.classes) < 2:
+            raise TeachError(_("Make at least two classes: the model learns to tell classes apart."))
+        for c in self.lesson.classes:
+            if not c.examples:
+                raise TeachError(_("%(name)s has no examples yet: add some, or delete the class.") % {"name": c.name})
+
+    async def train(self, seed: int = 0, progress: Callable[[float], None] | None = None) -> Any:
+        """The head on the kept embeddings (teach/trainer.py, the build's recipe); returns Trained."""
+        from teachkit_app.teach import trainer  # H3's trainer (loaded with the page's wheel)
+
+        self.check_trainable()
+        async with self.busy:
+            trained = await trainer.train(
+                self.tf, self.lesson.embeddings(), self.lesson.names(), seed=seed, progress=progress
+            )
+        self.lesson.trained = trained
+        self.changed("trained")
+        return trained
+
+    def _forward(self, pixels: Any, mirror: bool) -> Any:
+        x = self.embedder.prepare(pixels, mirror)
+        return self.lesson.trained.predict(self.tf, self.embedder.forward(x)).reshape(to_js([-1]))
+
+    async def classify(self, pixels: Any, mirror: bool = False) -> Result:
+        """What the trained head says of a picture, as the classify page shows a result."""
+        trained = self.lesson.trained
+        if trained is None:
+            raise TeachError(_("Train the model first, then try it."))
+        start = js.performance.now()
+        y = self.tf.tidy(create_once_callable(lambda: self._forward(pixels, mirror)))
+        try:
+            data = y.dataSync() if self.embedder.synchronous else await y.data()
+            probs = [float(v) for v in data.to_py().tolist()]
+        finally:
+            y.dispose()
+        index = decide.decide(probs, trained.rule)
+        return Result(
+            label=None if index is None else trained.labels[index],
+            ranked=decide.ranked(trained.labels, probs),
+            backend=str(self.tf.getBackend()),
+            ms=float(js.performance.now() - start),
+        )
