@@ -32,9 +32,11 @@ class Refused(ValueError):
     """A zip that will not be opened; ``kind`` is one of: ``count``, ``path``, ``link``,
     ``encrypted``, ``method``, ``twice``, ``size``, ``bomb``, ``damaged``."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, member: str = "") -> None:
         super().__init__(message)
         self.kind = kind
+        #: The member's name in the zip, where one is to blame ("" for the zip as a whole).
+        self.member = member
 
 
 def check_members(members: list[zipfile.ZipInfo], where: str, max_members: int, max_bytes: int) -> None:
@@ -48,34 +50,47 @@ def check_members(members: list[zipfile.ZipInfo], where: str, max_members: int, 
     for m in members:
         name = PurePosixPath(m.filename)
         if name.is_absolute() or ".." in name.parts or "\\" in m.filename or ":" in m.filename:
-            raise Refused("path", f"{where} has a file with an unsafe path ({m.filename!r}); nothing was extracted.")
+            raise Refused(
+                "path", f"{where} has a file with an unsafe path ({m.filename!r}); nothing was extracted.", m.filename
+            )
         if stat.S_ISLNK(m.external_attr >> 16):
-            raise Refused("link", f"{where} has a link in it ({m.filename!r}); nothing was extracted.")
+            raise Refused("link", f"{where} has a link in it ({m.filename!r}); nothing was extracted.", m.filename)
         if any(len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for part in name.parts):
-            raise Refused("path", f"{where} has a file whose name is too long to be written ({m.filename[:60]!r}...).")
+            raise Refused(
+                "path", f"{where} has a file whose name is too long to be written ({m.filename[:60]!r}...).", m.filename
+            )
         if m.flag_bits & 0x1:
-            raise Refused("encrypted", f"{where} is encrypted ({m.filename!r}); make the zip again without a password.")
+            raise Refused(
+                "encrypted",
+                f"{where} is encrypted ({m.filename!r}); make the zip again without a password.",
+                m.filename,
+            )
         if m.compress_type not in METHODS:
             raise Refused(
                 "method",
                 f"{where} uses a compression method Teachkit cannot read ({m.filename!r}); "
                 "zip the files again with ordinary (deflate) compression.",
+                m.filename,
             )
         if m.file_size > RATIO_FLOOR and m.file_size > MAX_RATIO * max(m.compress_size, 1):
             raise Refused(
                 "bomb",
                 f"{where} holds {m.filename!r}, which would swell from {m.compress_size} bytes to "
                 f"{m.file_size // 2**20} MB (a zip bomb); nothing was extracted.",
+                m.filename,
             )
         key = name.as_posix()
         if key in files or (not m.is_dir() and key in folders):
-            raise Refused("twice", f"{where} holds {m.filename!r} twice (or as a file and a folder); it is damaged.")
+            raise Refused(
+                "twice", f"{where} holds {m.filename!r} twice (or as a file and a folder); it is damaged.", m.filename
+            )
         (folders if m.is_dir() else files).add(key)
         folders.update(p.as_posix() for p in name.parents if p.as_posix() != ".")
         total += m.file_size
     clash = files & folders
     if clash:
-        raise Refused("twice", f"{where} holds {sorted(clash)[0]!r} as a file and as a folder; nothing was extracted.")
+        first = sorted(clash)[0]
+        raise Refused("twice", f"{where} holds {first!r} as a file and as a folder; nothing was extracted.", first)
     if total > max_bytes:
         raise Refused(
             "size",
@@ -93,10 +108,12 @@ def read(zf: zipfile.ZipFile, m: zipfile.ZipInfo, where: str) -> bytes:
             while chunk := src.read(min(1 << 20, remaining + 1)):
                 remaining -= len(chunk)
                 if remaining < 0:  # more than declared: zipfile stops there too, we stop first
-                    raise Refused("damaged", f"{where} is damaged ({m.filename!r} is larger than it says).")
+                    raise Refused("damaged", f"{where} is damaged ({m.filename!r} is larger than it says).", m.filename)
                 chunks.append(chunk)
     # A bad CRC, a deflate stream that is not one, a file cut short, a method this Python lacks:
     # the zip is damaged, whatever zipfile calls it.
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as e:
-        raise Refused("damaged", f"{where} is damaged ({m.filename!r}: {e}); nothing of it was used.") from None
+        raise Refused(
+            "damaged", f"{where} is damaged ({m.filename!r}: {e}); nothing of it was used.", m.filename
+        ) from None
     return b"".join(chunks)
