@@ -146,9 +146,9 @@ class Teacher:
 
     async def train(self, seed: int = 0, progress: Callable[[float], None] | None = None) -> Any:
         """The head on the kept embeddings (teach/trainer.py, the build's recipe); returns Trained."""
-        from teachkit_app.teach import trainer  # H3's trainer (loaded with the page's wheel)
-
         self.check_trainable()
+        from teachkit_app.teach import trainer  # imported when first used: the page starts sooner
+
         async with self.busy:
             trained = await trainer.train(
                 self.tf, self.lesson.embeddings(), self.lesson.names(), seed=seed, progress=progress

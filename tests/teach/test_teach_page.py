@@ -1,0 +1,206 @@
+"""The Teach page from file:// (a USB stick), in real Chromium, through its controls and its
+script API (``teachkit.teach``): real photos of two classes in, trained, the held-out figure shown
+and clickable, the lesson kept over a reload and a closed tab, bad input told in a sentence while
+the page keeps working, and axe-core finding nothing."""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.site.conftest import open_site, wait_ready
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+PER_CLASS = 14
+CLASSES = ("elephants", "butterflies")
+TOUCH_PX = 44
+
+#: Blobs from base64, in the page: what a pupil's file input or drop hands over.
+ADD = """async ([i, items]) => teachkit.teach.addExamples(i, items.map(([b64, type]) =>
+    new Blob([Uint8Array.fromBase64(b64)], {type})))"""
+#: A call that rejects: its Error's message.
+REJECTED = """async (code) => { try { await (0, eval)(code); return null; } catch (e) { return e.message; } }"""
+
+
+def blobs(paths: list[Path]) -> list[list[str]]:
+    return [[base64.b64encode(p.read_bytes()).decode(), "image/jpeg"] for p in paths]
+
+
+def photos(tm_exports: Path, label: str, start: int, n: int) -> list[Path]:
+    folder = tm_exports / "animals-4class" / "samples" / label
+    return sorted(folder.glob("*.jpg"), key=lambda p: int(p.stem))[start : start + n]
+
+
+@pytest.fixture(scope="module")
+def teach_url(python_site: Path) -> str:
+    page = python_site / "teach.html"
+    assert page.exists(), "the site has no teach.html (teachkit/site/render.py renders it into every site)"
+    return page.as_uri()
+
+
+@pytest.fixture(scope="module")
+def site(browser: Any, teach_url: str) -> Iterator[Any]:
+    """teach.html from file://, axe-core injected (outside the page's CSP, as test_site_a11y does)."""
+    init = AXE.read_text(encoding="utf-8") if AXE.exists() else None
+    opened = open_site(browser, teach_url + "?backend=wasm", inside=teach_url.rsplit("/", 1)[0] + "/", init_script=init)
+    yield opened
+    opened.close()
+
+
+def classes(site: Any) -> list[dict[str, Any]]:
+    return site.page.evaluate("() => teachkit.teach.classes")
+
+
+def rejected(site: Any, code: str) -> str | None:
+    return site.page.evaluate(REJECTED, code)
+
+
+def test_a_lesson_starts_with_two_classes_and_names_are_text(site: Any) -> None:
+    assert classes(site) == [{"name": "Class 1", "count": 0}, {"name": "Class 2", "count": 0}]
+    # Renamed in the page as a pupil does: type, then leave the field.
+    name = site.page.locator("#classes > li").nth(0).locator("input.class-name-field")
+    name.fill("<b>elephants</b>")
+    name.press("Enter")
+    name.blur()
+    site.page.wait_for_function("() => teachkit.teach.classes[0].name === '<b>elephants</b>'")
+    assert site.page.locator("#classes b").count() == 0  # text, never markup
+    site.page.evaluate("() => teachkit.teach.renameClass(0, 'elephants')")
+    site.page.evaluate("() => teachkit.teach.renameClass(1, 'butterflies')")
+    assert rejected(site, "teachkit.teach.renameClass(1, 'Elephants')") == "There is already a class called Elephants."
+    assert rejected(site, "teachkit.teach.renameClass(1, '   ')") == "A class needs a name."
+    assert [c["name"] for c in classes(site)] == list(CLASSES)
+
+
+def test_bad_input_is_one_sentence_and_nothing_is_lost(site: Any, tmp_path: Path) -> None:
+    page = site.page
+    damaged = base64.b64encode(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8).decode()
+    text = base64.b64encode(b"these are my notes, not a picture").decode()
+    message = page.evaluate(
+        """async ([a, b]) => { try { await teachkit.teach.addExamples(0, [
+              new Blob([Uint8Array.fromBase64(a)], {type: 'image/jpeg'}),
+              new Blob([Uint8Array.fromBase64(b)], {type: 'text/plain'})]); return null; }
+           catch (e) { return e.message; } }""",
+        [damaged, text],
+    )
+    assert message == "Picture 1 is not a picture the browser can open (damaged, or not an image)."
+    # Through the class's own file input: a message, the page goes on.
+    notes = tmp_path / "notes.jpg"
+    notes.write_text("not a picture")
+    page.locator("#classes > li").nth(1).locator("input.class-photos").set_input_files(str(notes))
+    page.wait_for_function("() => document.querySelector('#messages .message.error')")
+    assert "notes.jpg is not a picture" in page.locator("#messages .message.error").first.inner_text()
+    assert [c["count"] for c in classes(site)] == [0, 0]
+    # Training without examples, with an empty class, with one class only.
+    assert "has no examples yet" in rejected(site, "teachkit.teach.train({seed: 0})")
+    assert rejected(site, "teachkit.teach.addExamples(7, [])") == "There is no class number 7."
+    i = page.evaluate("() => teachkit.teach.addClass('spare')")
+    assert i == 2
+    page.evaluate("() => teachkit.teach.removeClass(2)")
+    assert [c["name"] for c in classes(site)] == list(CLASSES)
+
+
+def test_photos_in_train_and_the_heldout_figure_is_shown(site: Any, tm_exports: Path) -> None:
+    page = site.page
+    for i, label in enumerate(CLASSES):
+        assert page.evaluate(ADD, [i, blobs(photos(tm_exports, label, 0, PER_CLASS))]) == PER_CLASS
+    assert [c["count"] for c in classes(site)] == [PER_CLASS, PER_CLASS]
+    assert page.locator("#classes > li").nth(0).locator(".thumbs img").count() == PER_CLASS
+    result = page.evaluate("() => teachkit.teach.train({seed: 0})")
+    held = result["heldout"]
+    # ceil(15%) of each class held out (fewer only if near-copies had to stay together).
+    assert 2 <= held["n"] <= 2 * math.ceil(0.15 * PER_CLASS) + 2
+    assert held["correct"] == round(held["accuracy"] * held["n"])
+    assert held["accuracy"] >= 0.5  # elephants against butterflies: far better than chance
+    assert result["epochs"] >= 1 and result["ms"] > 0
+    assert set(result["perClass"]) == set(CLASSES)
+    # The page says it in the model card's words, with the same numbers.
+    shown = page.locator("#heldout").inner_text()
+    assert f"Right on {held['correct']} of {held['n']} examples it did not learn from" in shown
+    assert page.locator("#per-class tbody tr").count() == 2
+    cells = page.locator("#confusion tbody button.cell")
+    assert sum(int(c) for c in cells.all_inner_texts()) == held["n"]
+    # A cell of the matrix shows its examples.
+    first = cells.nth(0)
+    count = int(first.inner_text())
+    first.click()
+    page.wait_for_function("(n) => document.querySelectorAll('#cell-examples img').length === n", arg=count)
+
+
+def test_try_it_classifies_with_the_new_model(site: Any, tm_exports: Path) -> None:
+    page = site.page
+    elephant, butterfly = photos(tm_exports, "elephants", 40, 1)[0], photos(tm_exports, "butterflies", 40, 1)[0]
+    for path, label in ((elephant, "elephants"), (butterfly, "butterflies")):
+        r = page.evaluate(
+            "async (b64) => teachkit.teach.classify(new Blob([Uint8Array.fromBase64(b64)], {type: 'image/jpeg'}))",
+            base64.b64encode(path.read_bytes()).decode(),
+        )
+        assert r["label"] == label, r
+        assert {p["label"] for p in r["probabilities"]} == set(CLASSES)
+        assert abs(sum(p["probability"] for p in r["probabilities"]) - 1) < 1e-3
+    # teachkit.classify on the Teach page is the new model too; the photo button shows a card.
+    assert page.evaluate("() => teachkit.labels") == list(CLASSES)
+    page.set_input_files("#try-photos", [str(elephant)])
+    page.wait_for_function("() => document.querySelector('#try-results .result')")
+    assert page.locator("#try-results .result .verdict").first.inner_text() == "elephants"
+
+
+def test_the_page_passes_axe_and_has_touch_sized_controls(site: Any) -> None:
+    if not AXE.exists():
+        pytest.skip(f"{AXE} is absent: run `make setup` (npm ci in tests/)")
+    found = site.page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations'],
+             rules: {'target-size': {enabled: true}}})).violations.map((v) =>
+             `${v.id}: ${v.help}: ` + v.nodes.map((n) => n.target.join(' ')).join(', '))"""
+    )
+    assert found == []
+    small = site.page.evaluate(
+        """(px) => [...document.querySelectorAll('button, .button, select, input[type=text]')]
+             .filter((el) => el.offsetParent !== null)
+             .map((el) => [el.id || el.className, el.getBoundingClientRect()])
+             .filter(([, r]) => r.width < px || r.height < px).map(([name]) => name)""",
+        TOUCH_PX,
+    )
+    assert small == []
+
+
+def test_the_lesson_survives_a_reload_and_a_closed_tab(site: Any) -> None:
+    page = site.page
+    before = classes(site)
+    assert [c["count"] for c in before] == [PER_CLASS, PER_CLASS]
+    page.reload()
+    wait_ready(page)
+    assert classes(site) == before
+    assert page.locator("#classes > li").nth(1).locator(".thumbs img").count() == PER_CLASS
+    assert page.locator("#classes > li").nth(0).locator("input.class-name-field").input_value() == "elephants"
+    # Another tab of the same browser (the first one closed): the same lesson.
+    url = page.url
+    page.close()
+    site.page = page = site.context.new_page()
+    page.goto(url)
+    wait_ready(page)
+    assert classes(site) == before
+    # Trained again after the reload (the kept embeddings, no photo embedded again).
+    assert page.evaluate("() => teachkit.teach.train({seed: 0})")["heldout"]["n"] >= 2
+
+
+def test_start_over_empties_the_lesson(site: Any) -> None:
+    page = site.page
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#start-over")
+    page.wait_for_function("() => teachkit.teach.classes.every((c) => c.count === 0)")
+    assert classes(site) == [{"name": "Class 1", "count": 0}, {"name": "Class 2", "count": 0}]
+    page.evaluate("() => new Promise((r) => setTimeout(r, 300))")
+    page.reload()
+    wait_ready(page)
+    assert classes(site) == [{"name": "Class 1", "count": 0}, {"name": "Class 2", "count": 0}]
+    assert not site.errors, site.errors
+    assert not site.outside
+    assert not [m for m in site.console if re.search(r"Traceback|PythonError", m)]
