@@ -1,5 +1,5 @@
 """The command line, MkDocs-style: `teachkit build` (the default), `train`, `check`, `demo`,
-`evaluate`, `site`, `serve`. Every subcommand has `--help`.
+`evaluate`, `site`, `teach`, `serve`. Every subcommand has `--help`.
 
 `python build.py PHOTOS` is the shortcut for `build PHOTOS`: train, then render the site.
 Errors in the user's input end the command with a plain message and exit code 2, never a
@@ -17,7 +17,7 @@ from typing import Any
 from teachkit import __version__, tfenv
 from teachkit.errors import OutputError, TeachkitError, UsageError, printable
 
-SUBCOMMANDS = ("build", "train", "check", "demo", "evaluate", "site", "serve")
+SUBCOMMANDS = ("build", "train", "check", "demo", "evaluate", "site", "teach", "serve")
 #: Options of `teachkit` itself that may come before the command (or before PHOTOS).
 GLOBAL_FLAGS = ("--verbose",)
 VERBOSE_HELP = "also show TensorFlow's own messages and Python warnings (hidden by default)"
@@ -112,6 +112,22 @@ def make_parser() -> argparse.ArgumentParser:
     _add_photos_option(p)
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
 
+    p = sub.add_parser("teach", help="render a site for teaching only: the Teach page on the frozen base, no classes")
+    p.add_argument("--out", type=Path, default=Path("dist"), help="where the site is written (default: dist)")
+    p.add_argument(
+        "--base-from",
+        type=Path,
+        help="a Teachable Machine export (folder or .zip) whose MobileNetV2 is the base "
+        "(also: the TEACHKIT_BASE environment variable; default: Keras' ImageNet weights)",
+    )
+    p.add_argument("--title", help="the site's title (default: Teachkit)")
+    p.add_argument(
+        "--lang",
+        metavar="CODE",
+        help="the site's language unless a pupil chooses another: en, nl, fr, de or es "
+        "(default: the browser's language, else English)",
+    )
+
     p = sub.add_parser("serve", help="preview a rendered site on this computer")
     p.add_argument("dist", type=Path, nargs="?", default=Path("dist"))
     p.add_argument("--host", default="127.0.0.1")
@@ -163,7 +179,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
         fileio.check_writable_folder(args.models_dir)
     if getattr(args, "photos", None) is not None and args.command == "site" and not args.photos.is_dir():
         raise OutputError(f"There is no photos folder at {args.photos}.")
-    if args.command in ("build", "site", "demo") and not getattr(args, "no_site", False):
+    if args.command in ("build", "site", "demo", "teach") and not getattr(args, "no_site", False):
         from teachkit.site import i18n
         from teachkit.site.render import check_out
 
@@ -202,6 +218,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from teachkit.site import build_site
 
         build_site(args.model, args.out, title=args.title, strict=args.strict, photos=args.photos, lang=args.lang)
+        return 0
+    if args.command == "teach":
+        from teachkit.site.render import build_teach_site
+
+        build_teach_site(args.out, base_from=args.base_from, title=args.title, lang=args.lang)
         return 0
     if args.command == "serve":
         from teachkit.site import serve

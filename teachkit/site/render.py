@@ -19,7 +19,7 @@ import jinja2
 from teachkit import __version__, fileio
 from teachkit.errors import SiteError, printable
 from teachkit.model.files import ModelFiles, open_model
-from teachkit.site import assets, card_page, i18n, sources, vendor, wheel
+from teachkit.site import assets, card_page, i18n, sources, teachbase, vendor, wheel
 
 MARKER = ".teachkit-site"
 #: The largest file Teachkit writes in a site is about 5 MB (Pyodide's wasm, encoded).
@@ -28,8 +28,11 @@ MAX_SITE_FILE_BYTES = 64 * 2**20
 SCRIPTS = ("registry.js", "api.js", "media.js", "tfstart.js", "teachstore.js", "loader.js")
 #: Loaded first, in every page's head: opens the page in the language the pupil wants (js/lang.js).
 LANG_SCRIPT = "lang.js"
-#: The site's pages; each language has its own copy (``page_file``).
-PAGES = ("index.html", "about.html")
+#: The site's pages; each language has its own copy (``page_file``). A site of a model has all
+#: three; a teach-only site (``build_teach_site``) has the Teach page, and an index.html that only
+#: leads there (from file:// each file is its own origin: the lesson is kept on teach.html alone).
+PAGES = ("index.html", "about.html", "teach.html")
+TEACH_ONLY_PAGES = {"index.html": "to_teach.html", "teach.html": "teach.html"}
 
 #: Runtime files the page loads as plain scripts; every other one goes through the registry.
 PLAIN = {"pyodide": ("pyodide.js",)}
@@ -103,7 +106,9 @@ def _write(root: Path, rel: str, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None, lang: str | None) -> None:
+def _render_into(
+    tmp: Path, model: ModelFiles, title: str, photos: Path | None, lang: str | None, teach_only: bool = False
+) -> None:
     scripts: list[dict[str, Any]] = []  # what the loader loads, with sizes for the progress
     # Each script's group decides when js/loader.js runs and awaits it ("tfjs" and "model" first:
     # TF.js starts while Python's scripts load); ``what`` is only the text the loading screen shows.
@@ -178,8 +183,11 @@ def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None, 
         "rule": model.info.rule,
         "scripts": SCRIPTS,
         # Thumbnails only from ``photos``, the folder the teacher named (never from metrics.json's paths).
-        "card": card_page.card_context(model.dir, tmp, photos=photos),
+        "card": None if teach_only else card_page.card_context(model.dir, tmp, photos=photos),
+        # A teach-only site (`teachkit teach`): its model is the frozen base; the nav shows Teach alone.
+        "teach_only": teach_only,
     }
+    pages = TEACH_ONLY_PAGES if teach_only else {page: page for page in PAGES}
     # One copy of each page per language (a few kB each): the page's Python reads <html lang> and
     # its compiled catalog from the wheel, so switching language is opening another file, which
     # works from file:// as well as hosted (docs/translating.md).
@@ -189,8 +197,8 @@ def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None, 
         t = i18n.translations(code)
         scripts_here = [{**s, "what": t.gettext(s["what"])} for s in scripts]
         text = i18n.loader_text(code)
-        for page in PAGES:
-            html = env.get_template(page).render(
+        for page, template in pages.items():
+            html = env.get_template(template).render(
                 page=page,
                 lang=code,
                 languages=i18n.LANGUAGES,
@@ -207,6 +215,7 @@ def _render_into(tmp: Path, model: ModelFiles, title: str, photos: Path | None, 
 
 #: What Teachkit 0.1.0 wrote at a site's top level; its marker listed no files.
 LEGACY_TOP = frozenset({"index.html", "about.html", "site.css", ".htaccess", "js", "runtime", "app", "card", MARKER})
+LEGACY_PAGES = ("index.html", "about.html")
 
 
 def _digest(path: Path) -> str:
@@ -248,7 +257,8 @@ def _teachers_files(out: Path) -> list[str]:
         if rel in (MARKER, fileio.STAGING_MARK):
             continue
         if manifest is None:
-            if not _reserved(rel):
+            # What a site of 0.1.0 wrote (before the Teach page: a teacher's teach.html stays theirs).
+            if not _reserved(rel, LEGACY_PAGES):
                 theirs.append(rel)
         elif rel not in manifest:
             theirs.append(rel)
@@ -293,12 +303,12 @@ def _refuse_clashes(clashes: list[str], out: Path) -> None:
         )
 
 
-def _reserved(rel: str) -> bool:
+def _reserved(rel: str, pages: tuple[str, ...] = PAGES) -> bool:
     """Whether a site may need the path ``rel``: its pages, its folders, a model folder."""
     top = rel.split("/", 1)[0]
     stem, _, rest = top.partition(".")
-    translated = f"{stem}.html" in PAGES and rest.removesuffix(".html") in i18n.LANGUAGES and rest.endswith(".html")
-    return top in LEGACY_TOP or top.startswith("model-") or translated
+    translated = f"{stem}.html" in pages and rest.removesuffix(".html") in i18n.LANGUAGES and rest.endswith(".html")
+    return top in pages or top in LEGACY_TOP or top.startswith("model-") or translated
 
 
 def _carry_over(old: Path, new: Path, theirs: list[str]) -> None:
@@ -346,6 +356,32 @@ def build_site(
             _write_manifest(tmp)
             _carry_over(out, tmp, theirs)
     print(f"Site written to {out} (open {out / 'index.html'}, or preview it with `teachkit serve {out}`)")
+    if theirs:
+        print(f"Kept {len(theirs)} file(s) of your own in it: {_listed(theirs)}.")
+    return out
+
+
+def build_teach_site(
+    out: Path,
+    base_from: Path | None = None,
+    title: str | None = None,
+    lang: str | None = None,
+) -> Path:
+    """Render a site for teaching only (`teachkit teach`) into ``out``: the Teach page on the
+    frozen base (``teachbase.load``: from ``base_from``, else as ``teachkit train`` finds its
+    base), no classes yet; ``index.html`` leads to ``teach.html``. The same swap, manifest and
+    keeping of the teacher's files as ``build_site``."""
+    lang = i18n.check(lang)
+    out = Path(out).absolute()
+    fileio.recover(out)
+    theirs = check_out(out)
+    title = title or "Teachkit"
+    base = teachbase.load(Path(base_from) if base_from is not None else None, title)
+    with fileio.staged_folder(out) as tmp:
+        _render_into(tmp, base, title, None, lang, teach_only=True)
+        _write_manifest(tmp)
+        _carry_over(out, tmp, theirs)
+    print(f"Teach site written to {out} (open {out / 'index.html'}, or preview it with `teachkit serve {out}`)")
     if theirs:
         print(f"Kept {len(theirs)} file(s) of your own in it: {_listed(theirs)}.")
     return out

@@ -65,9 +65,25 @@ def test_a_teachers_file_with_a_name_the_site_needs_is_not_replaced(site: Path, 
 def test_a_site_of_teachkit_0_1_keeps_the_teachers_pages(site: Path, tm_exports: Path) -> None:
     """Sites rendered before the manifest: their marker is one line of text."""
     (site / ".teachkit-site").write_text("rendered by teachkit 0.1.0; safe to delete with its folder\n")
+    for page in site.glob("teach*.html"):  # 0.1.0 had no Teach page
+        page.unlink()
     (site / "my-game.html").write_text("mine")
     assert cli.main(["site", str(tm_exports / "edible-3class"), "--out", str(site)]) == 0
     assert (site / "my-game.html").read_text() == "mine"
+
+
+def test_a_teach_page_of_the_teachers_in_a_site_of_teachkit_0_1_is_not_replaced(
+    site: Path, tm_exports: Path, capsys
+) -> None:
+    """0.1.0 wrote no teach.html: one there is the teacher's, and the new site's needs its name."""
+    (site / ".teachkit-site").write_text("rendered by teachkit 0.1.0; safe to delete with its folder\n")
+    for page in site.glob("teach*.html"):
+        page.unlink()
+    (site / "teach.html").write_text("my lesson plan")
+    code, err = main_err(capsys, "site", str(tm_exports / "edible-3class"), "--out", str(site))
+    assert code == 2
+    one_sentence(err)
+    assert "teach.html" in err and (site / "teach.html").read_text() == "my lesson plan"
 
 
 def _killed(cwd: Path, out_name: str, *args: str) -> None:

@@ -154,4 +154,4 @@ def test_the_page_loads_every_file_once_and_nothing_else(browser, tools, animals
         assert set(requests) == expected
     # The pages in the other languages are opened only by a pupil who wants them (js/lang.js).
     languages = {render.page_file(page, lang, "en") for page in render.PAGES for lang in i18n.LANGUAGES if lang != "en"}
-    assert on_disk - expected == {"about.html", ".htaccess", render.MARKER} | languages
+    assert on_disk - expected == {"about.html", "teach.html", ".htaccess", render.MARKER} | languages
