@@ -92,7 +92,7 @@ class TeachApi:
                     "name": subject,
                     "error": error_name(e),
                 }
-        await self.teacher.store.flushed()
+        await self.teacher.settled()
         if added == 0 and first_error:
             return _error(first_error)
         if first_error and self.page is not None:
@@ -160,7 +160,7 @@ class TeachApi:
 
     async def export_examples(self) -> Any:
         try:
-            data = files.examples_zip(self.teacher)
+            data = await files.examples_zip(self.teacher)
         except TeachError as e:
             return _error(str(e))
         return self._blob(data)

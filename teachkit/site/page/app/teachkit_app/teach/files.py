@@ -46,7 +46,8 @@ async def model_zip(teacher: Teacher, assets: Any, model_dir: str) -> bytes:
     return zips.model_zip(await base_files(assets, model_dir), trained, counts)
 
 
-def examples_zip(teacher: Teacher) -> bytes:
+async def examples_zip(teacher: Teacher) -> bytes:
+    await teacher.settled()  # every camera picture's JPEG
     if not any(c.examples for c in teacher.lesson.classes):
         raise TeachError(_("There are no examples to download yet."))
     return zips.examples_zip(teacher.lesson)

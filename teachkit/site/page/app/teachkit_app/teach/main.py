@@ -44,7 +44,7 @@ async def start(
                 page.say(note, kind="info")
         await teacher.load()
         api = TeachApi(teacher, assets, model_dir, page)
-        state.update(embedder=embedder, teacher=teacher, page=page, api=api)
+        state.update(started=started, embedder=embedder, teacher=teacher, page=page, api=api)
         badge = js.document.getElementById("backend")
         if present(badge):
             badge.textContent = str(started.backend)

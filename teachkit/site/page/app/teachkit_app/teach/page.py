@@ -178,11 +178,11 @@ class TeachPage:
         self.say(_("Everything was deleted: a new lesson starts."), kind="info")
 
     # -- drawing the classes -------------------------------------------------------------------
-    def on_change(self, what: str) -> None:
+    def on_change(self, what: str, i: int | None = None) -> None:
         if what in ("load", "classes"):
             self.draw_classes()
-        elif what == "examples":
-            self.update_examples()
+        elif what in ("examples", "images"):
+            self.update_examples(i)
         if what != "trained":
             self._mark_outdated()
 
@@ -300,14 +300,16 @@ class TeachPage:
                 return n
         raise TeachError(_("That class was deleted."))
 
-    def update_examples(self) -> None:
-        """Counts and thumbnails of every class, without redrawing the cards (a held record
-        button, a name being typed stay as they are)."""
+    def update_examples(self, only: int | None = None) -> None:
+        """Counts and thumbnails of every class (or of class ``only``), without redrawing the
+        cards (a held record button, a name being typed stay as they are)."""
         assert self.teacher is not None
         cards = self.classes_list.children
         for k, cls in enumerate(self.teacher.lesson.classes):
             if k >= cards.length:
                 break
+            if only is not None and k != only:
+                continue
             card = cards.item(k)
             n = len(cls.examples)
             card.querySelector(".count").textContent = ngettext("%(n)d example", "%(n)d examples", n) % {"n": n}
@@ -318,7 +320,15 @@ class TeachPage:
             for item in [thumbs.children.item(m) for m in range(thumbs.children.length)]:
                 if str(item.dataset.exampleId) not in wanted:
                     item.remove()
-            have = {str(thumbs.children.item(m).dataset.exampleId) for m in range(thumbs.children.length)}
+            have = set()
+            by_id = {e.id: e for e in shown}
+            for m in range(thumbs.children.length):
+                item = thumbs.children.item(m)
+                have.add(str(item.dataset.exampleId))
+                img = item.firstElementChild
+                example = by_id.get(str(item.dataset.exampleId))
+                if not img.getAttribute("src") and example is not None and example.image:
+                    img.src = self._url(example)  # a camera picture's JPEG, encoded since
             for number, example in enumerate(shown, start=len(cls.examples) - len(shown) + 1):
                 if example.id not in have:
                     thumbs.append(self._thumb(k, cls, example, number))
@@ -334,7 +344,9 @@ class TeachPage:
     def _thumb(self, k: int, cls: TeachClass, example: Example, number: int) -> Any:
         li = _el("li", "thumb-item")
         li.dataset.exampleId = example.id
-        img = _el("img", "example", None, src=self._url(example))
+        img = _el("img", "example")
+        if example.image:  # else set once its JPEG is encoded (update_examples)
+            img.src = self._url(example)
         img.alt = _("Example %(number)d of %(name)s") % {"number": number, "name": cls.name}
         li.append(img)
         button = _el("button", "delete-example", "×", type="button")
@@ -595,7 +607,7 @@ class TeachPage:
 
     async def download_examples(self) -> None:
         assert self.teacher is not None
-        files.download(files.examples_zip(self.teacher), files.EXAMPLES_ZIP)
+        files.download(await files.examples_zip(self.teacher), files.EXAMPLES_ZIP)
 
     async def open_file(self, f: Any, picker: Any) -> None:
         assert self.teacher is not None
