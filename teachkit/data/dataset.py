@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 from PIL import Image
 
 from teachkit import fileio
+from teachkit.core import recipe
 from teachkit.data import photos, similarity
 from teachkit.errors import UnreadablePhoto
 from teachkit.progress import bar
@@ -42,70 +41,40 @@ def describe(path: Path, label: str, digest: str, img: Image.Image) -> PhotoInfo
     return PhotoInfo(path, label, digest, img.width, img.height, similarity.dhash(img), thumb)
 
 
-@dataclass(frozen=True)
-class Split:
-    """Indices into a list of PhotoInfo: train (fits the head), validation (early stopping and
-    the "not sure" rule), heldout (the reported accuracy; never used for any choice)."""
-
-    train: list[int]
-    validation: list[int]
-    heldout: list[int]
-
-
-def _take_groups(members: list[int], group_of: Sequence[int], want: int, rng: random.Random) -> set[int]:
-    """Pick whole near-copy groups at random until ``want`` photos are taken (at least one)."""
-    by_group: dict[int, list[int]] = {}
-    for i in members:
-        by_group.setdefault(group_of[i], []).append(i)
-    order = list(by_group.values())
-    rng.shuffle(order)
-    taken: set[int] = set()
-    for group in order:
-        if len(taken) >= want:
-            break
-        # Skip a group that would overshoot, unless nothing is taken yet.
-        if taken and len(taken) + len(group) > want:
-            continue
-        taken.update(group)
-    return taken
-
-
-def share(n: int, fraction: float) -> int:
-    """How many of n photos a fraction holds out: ceil(fraction * n), at least one, as Teachable Machine."""
-    return max(1, math.ceil(fraction * n - 1e-9))
+#: Indices into a list of PhotoInfo: train (fits the head), validation (early stopping and the
+#: "not sure" rule), heldout (the reported accuracy; never used for any choice). The recipe's own.
+Split = recipe.Split
+share = recipe.share
 
 
 def split(
-    infos: Sequence[PhotoInfo], holdout: float, seed: int, validation: float = 0.15, with_heldout: bool = True
+    infos: Sequence[PhotoInfo],
+    holdout: float,
+    seed: int,
+    validation: float = recipe.VALIDATION,
+    with_heldout: bool = True,
+    groups: Sequence[int] | None = None,
 ) -> Split:
-    """Stratified, seeded split; near-copies (perceptual hash) always land on the same side."""
+    """Stratified, seeded split (``teachkit.core.recipe.split``, the Teach page's too); each group
+    of near copies lands on one side.
+
+    ``groups`` are the near-copy groups of the photos: ``recipe.burst_groups`` of their embeddings,
+    as ``teachkit train`` and the Teach page pass. Without them the photos' perceptual hashes and
+    thumbnails group them (``similarity.groups``), for callers that have no embeddings yet.
+    """
     if with_heldout and not 0 < holdout < 1:
         raise photos.PhotoError(f"The held-out share must be between 0 and 1 (got {holdout}).")
-    rng = random.Random(seed)
-    group_of = similarity.groups([info.dhash for info in infos], [info.thumb for info in infos])
-    train: list[int] = []
-    val: list[int] = []
-    held: list[int] = []
-    for label in dict.fromkeys(info.label for info in infos):
-        members = [i for i, info in enumerate(infos) if info.label == label]
-        need = 2 + with_heldout
-        if len(members) < need:
-            raise photos.PhotoError(
-                f"The class {label!r} has {len(members)} usable photo(s); it needs at least {need} "
-                "(some to learn from and some to measure with). Add more photos of it."
-            )
-        if with_heldout:
-            chosen = _take_groups(members, group_of, share(len(members), holdout), rng)
-            if len(chosen) == len(members):  # one big group: keep something to train on
-                chosen = {members[0]}
-            held += sorted(chosen)
-            members = [i for i in members if i not in chosen]
-        chosen = _take_groups(members, group_of, share(len(members), validation), rng)
-        if len(chosen) == len(members):
-            chosen = {members[0]}
-        val += sorted(chosen)
-        train += [i for i in members if i not in chosen]
-    return Split(sorted(train), sorted(val), sorted(held))
+    names = list(dict.fromkeys(info.label for info in infos))
+    labels = [names.index(info.label) for info in infos]
+    if groups is None:
+        groups = similarity.groups([info.dhash for info in infos], [info.thumb for info in infos])
+    try:
+        return recipe.split(labels, groups, holdout, seed, validation, with_heldout)
+    except recipe.TooFewExamples as e:
+        raise photos.PhotoError(
+            f"The class {names[e.klass]!r} has {e.n} usable photo(s); it needs at least {e.need} "
+            "(some to learn from and some to measure with). Add more photos of it."
+        ) from None
 
 
 #: A cached PhotoInfo is about 4 KB (the thumbnail in base64); anything far larger is not one.

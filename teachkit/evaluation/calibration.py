@@ -8,12 +8,12 @@ show how far off the model is.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from teachkit.core import recipe
+
 #: Temperatures searched (log-spaced), then refined around the best one.
-T_MIN, T_MAX = 0.05, 20.0
+T_MIN, T_MAX = recipe.T_MIN, recipe.T_MAX
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -33,31 +33,11 @@ def nll(logits: np.ndarray, truth: np.ndarray, temperature: float = 1.0) -> floa
 def fit_temperature(logits: np.ndarray, truth: np.ndarray) -> float:
     """The temperature minimising the NLL on (validation) predictions; 1.0 when none is better.
 
-    A 1-D search: a log-spaced grid, then a golden-section refinement between the grid's
-    neighbours of the best point. Works on log-probabilities as well as on logits.
+    The recipe's own search (``teachkit.core.recipe.fit_temperature``, pure Python: the Teach page
+    runs the same in Pyodide). Works on log-probabilities as well as on logits.
     """
-    logits = np.asarray(logits, dtype=np.float64)
-    truth = np.asarray(truth, dtype=np.int64)
-    if len(truth) == 0:
-        return 1.0
-    grid = np.exp(np.linspace(math.log(T_MIN), math.log(T_MAX), 61))
-    losses = [nll(logits, truth, t) for t in grid]
-    best = int(np.argmin(losses))
-    lo = math.log(grid[max(best - 1, 0)])
-    hi = math.log(grid[min(best + 1, len(grid) - 1)])
-    golden = (math.sqrt(5) - 1) / 2
-    a, b = lo, hi
-    for _ in range(40):
-        c = b - golden * (b - a)
-        d = a + golden * (b - a)
-        if nll(logits, truth, math.exp(c)) < nll(logits, truth, math.exp(d)):
-            b = d
-        else:
-            a = c
-    t = math.exp((a + b) / 2)
-    if nll(logits, truth, t) >= nll(logits, truth, 1.0) - 1e-9:
-        return 1.0
-    return float(t)
+    rows = np.asarray(logits, dtype=np.float64).tolist()
+    return recipe.fit_temperature(rows, [int(t) for t in np.asarray(truth).reshape(-1)])
 
 
 def reliability(probs: np.ndarray, truth: np.ndarray, bins: int = 10) -> list[dict]:

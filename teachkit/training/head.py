@@ -1,45 +1,45 @@
-"""The head: Teachable Machine's small classifier on top of the frozen base's 1280 features.
+"""The head: Teachable Machine's small classifier on top of the frozen base's 1280 features,
+trained by the shared recipe (``teachkit.core.recipe``) with TensorFlow as its arithmetic.
 
 Dense(100, relu) then Dense(N, softmax, no bias), trained with Adam as Teachable Machine does,
 but reshuffled every epoch and weighted against class imbalance. Two heads train side by side:
 the first on the training part, stopped early on the validation slice (which also gives the
 honest validation predictions that calibrate the model and tune "not sure"), and the final one
 on training and validation photos together, kept at the epoch the first found best, so that no
-photo is wasted (Teachable Machine, too, trains on every photo it does not hold out).
+photo is wasted (Teachable Machine, too, trains on every photo it does not hold out). The Teach
+page trains the very same way with TF.js (``teachkit_app.teach.trainer``).
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from teachkit import progress, tfenv
+from teachkit.core import recipe
+from teachkit.core.recipe import BATCH, BATCH_AUGMENTED, HIDDEN, LEARNING_RATE, MIN_EPOCHS, PATIENCE, History
+from teachkit.core.recipe import best_epoch as best_epoch
 from teachkit.features.basemodel import FEATURES
 
-HIDDEN = 100
-LEARNING_RATE = 0.001
-BATCH = 16
-#: With augmented copies there are seven rows per photo: larger batches keep an epoch short.
-BATCH_AUGMENTED = 32
-#: Early stopping watches validation accuracy, not loss: the loss rises as soon as the head grows
-#: confident, long before it stops getting photos right (measured: stopping on the loss ended
-#: training at epoch 2-5 and cost 3-5 points of held-out accuracy on trashnet-subset).
-MIN_EPOCHS = 10
-PATIENCE = 6
-
-
-@dataclass
-class History:
-    """Per-epoch loss and accuracy on the training and validation parts (the training curve)."""
-
-    loss: list[float] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_accuracy: list[float] = field(default_factory=list)
-    best_epoch: int = 0
+__all__ = [
+    "BATCH",
+    "BATCH_AUGMENTED",
+    "HIDDEN",
+    "LEARNING_RATE",
+    "MIN_EPOCHS",
+    "PATIENCE",
+    "History",
+    "Trained",
+    "best_epoch",
+    "build",
+    "class_weights",
+    "fold_temperature",
+    "logits",
+    "train",
+]
 
 
 def build(n_classes: int) -> Any:
@@ -54,9 +54,8 @@ def build(n_classes: int) -> Any:
 
 
 def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
-    """Weights that make every class count as much as the others, however many photos it has."""
-    counts = np.bincount(y, minlength=n_classes).astype(float)
-    return {c: float(len(y) / (n_classes * counts[c])) if counts[c] else 0.0 for c in range(n_classes)}
+    """Weights that make every class count as much as the others (``recipe.class_weights``)."""
+    return dict(enumerate(recipe.class_weights([int(c) for c in y], n_classes)))
 
 
 @dataclass
@@ -81,90 +80,65 @@ def train(
     batch_size: int = BATCH,
 ) -> Trained:
     """Fit the first head on (x, y), stopped early on the validation slice, and the final head
-    on (x_all, y_all) for the first one's best number of epochs.
+    on (x_all, y_all) for the first one's best number of epochs (``recipe.train``).
 
-    The first stops as Keras' EarlyStopping(monitor="val_accuracy", patience=PATIENCE,
-    start_from_epoch=MIN_EPOCHS) would, and keeps the weights of ``best_epoch``. The final head
-    does not wait to learn that number: it trains alongside, epoch for epoch on a second thread
-    (nothing in its arithmetic depends on how many epochs it will get), and keeps its weights of
-    each new best epoch. On two cores the two heads take the time of one.
+    The final head does not wait to learn that number: it trains alongside, epoch for epoch on a
+    second thread (nothing in its arithmetic depends on how many epochs it will get), and keeps
+    its weights of each new best epoch. On two cores the two heads take the time of one.
     """
-    start = min(MIN_EPOCHS, epochs)
-    first = _Trainer(n_classes, seed, x, y, batch_size)
-    final = _Trainer(n_classes, seed, x_all, y_all, batch_size)
-    tf = tfenv.import_tensorflow()
-    x_val_t, y_val_t = tf.constant(x_val, tf.float32), tf.constant(y_val, tf.int32)
-    history = History()
-    kept: list[np.ndarray] = []
-    kept_final: list[np.ndarray] = []
-    best_seen, waited = -1.0, 0
+    start = recipe.initial_weights(x.shape[1], n_classes, seed)
     with ThreadPoolExecutor(max_workers=1) as beside, progress.counter(epochs, "Training", "epoch") as shown:
-        for epoch in range(1, epochs + 1):
-            final_epoch = beside.submit(final.epoch)
-            loss, accuracy = first.epoch()
-            val_loss, val_accuracy = (float(v) for v in first.evaluate(x_val_t, y_val_t))
-            final_epoch.result()
-            history.loss.append(loss)
-            history.accuracy.append(accuracy)
-            history.val_loss.append(val_loss)
-            history.val_accuracy.append(val_accuracy)
-            shown.set_postfix(accuracy=f"{accuracy:.2f}", val_accuracy=f"{val_accuracy:.2f}")
+        first = _Trainer(n_classes, start, x, y, batch_size, validation=(x_val, y_val))
+        final = _Trainer(n_classes, start, x_all, y_all, batch_size, beside=beside)
+
+        def on_epoch(epoch: int, history: History) -> None:
+            shown.set_postfix(accuracy=f"{history.accuracy[-1]:.2f}", val_accuracy=f"{history.val_accuracy[-1]:.2f}")
             shown.update(1)
-            if epoch < start:
-                continue
-            if best_epoch(history.val_accuracy, start) == epoch:
-                kept, kept_final = first.model.get_weights(), final.model.get_weights()
-            if val_accuracy > best_seen:
-                best_seen, waited = val_accuracy, 0
-            else:
-                waited += 1
-                if waited >= PATIENCE:
-                    break
-    history.best_epoch = best_epoch(history.val_accuracy, start)
-    first.model.set_weights(kept)
-    final.model.set_weights(kept_final)
+
+        history = recipe.train(first, epochs, seed, final=final, on_epoch=on_epoch)
+        final.wait()
     return Trained(first.model, final.model, history)
 
 
-def best_epoch(val_accuracy: list[float], start: int) -> int:
-    """The epoch (counted from 1, not before ``start``) with the best validation accuracy; of
-    equals, the last, since more epochs of the same accuracy mean a surer head."""
-    considered = val_accuracy[start - 1 :] or val_accuracy
-    offset = len(val_accuracy) - len(considered)
-    best = max(considered)
-    return offset + max(i for i, v in enumerate(considered) if v == best) + 1
-
-
 class _Trainer:
-    """Adam on the class-weighted cross-entropy, one whole epoch per call into TensorFlow.
+    """``recipe.Backend`` in TensorFlow: Adam on the class-weighted cross-entropy, one whole
+    epoch per call into TensorFlow.
 
-    The arithmetic of Keras' ``fit`` with Adam (mini-batches of ``batch_size``, reshuffled every
-    epoch, each row's loss times its class's weight), written as plain TensorFlow ops on the
+    The arithmetic of Keras' ``fit`` with Adam (mini-batches of ``batch_size`` in the recipe's
+    order, each row's loss times its class's weight), written as plain TensorFlow ops on the
     head's own variables, so that each epoch's loop runs inside one traced function. Measured on
     trashnet-subset's rows: 4x less time per epoch than ``fit``, whose per-step overhead and
     tracing of Keras' layers and optimizer dwarf the arithmetic of a 130,000-weight head.
+    With ``beside`` (an executor), ``epoch`` runs there and returns at once (the final head).
     """
 
-    BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7  # Keras' Adam defaults, as Teachable Machine uses
-
-    def __init__(self, n_classes: int, seed: int, x: np.ndarray, y: np.ndarray, batch_size: int) -> None:
+    def __init__(
+        self,
+        n_classes: int,
+        start: recipe.HeadWeights,
+        x: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        validation: tuple[np.ndarray, np.ndarray] | None = None,
+        beside: ThreadPoolExecutor | None = None,
+    ) -> None:
         tf = tfenv.import_tensorflow()
-        keras = tfenv.keras()
         self.model = build(n_classes)
         hidden, classes = _dense(self.model)
         variables = [hidden.kernel, hidden.bias, classes.kernel]
-        # The first weights come from ``seed`` alone, not from TensorFlow's global random state,
-        # which the base, loading on another thread, may be drawing from meanwhile.
-        for offset, kernel in enumerate((hidden.kernel, classes.kernel)):
-            kernel.assign(keras.initializers.GlorotUniform(seed=seed * 2 + offset)(kernel.shape))
+        # The first weights come from the recipe (``random.Random`` of the seed): the same as the
+        # Teach page's, and independent of TensorFlow's global random state, which the base,
+        # loading on another thread, may be drawing from meanwhile.
+        self.model.set_weights(_arrays(start))
         moments = [(tf.Variable(tf.zeros_like(v)), tf.Variable(tf.zeros_like(v))) for v in variables]
         steps_done = tf.Variable(0.0)
         data_x, data_y = tf.constant(x, tf.float32), tf.constant(y, tf.int32)
-        weights = class_weights(y, n_classes)
-        class_weight = tf.constant([weights[c] for c in range(n_classes)], tf.float32)
-        self._rows = len(x)
-        self._shuffle = np.random.default_rng(seed)
-        b1, b2, eps = self.BETA_1, self.BETA_2, self.EPSILON
+        weights = recipe.class_weights([int(c) for c in y], n_classes)
+        class_weight = tf.constant(weights, tf.float32)
+        self.rows = len(x)
+        self._beside = beside
+        self._pending: Future | None = None
+        b1, b2, eps = recipe.BETA_1, recipe.BETA_2, recipe.EPSILON
 
         def logits_of(features: Any) -> Any:
             return tf.nn.relu(features @ hidden.kernel + hidden.bias) @ classes.kernel
@@ -202,12 +176,51 @@ class _Trainer:
             return loss, tf.reduce_mean(hits)
 
         self._run_epoch = run_epoch
-        self.evaluate = evaluate
+        self._evaluate = evaluate
+        self._validation = (
+            (tf.constant(validation[0], tf.float32), tf.constant(validation[1], tf.int32)) if validation else None
+        )
 
-    def epoch(self) -> tuple[float, float]:
-        """One epoch over every row in a new order; the mean batch loss and the accuracy."""
-        loss, accuracy = self._run_epoch(self._shuffle.permutation(self._rows).astype(np.int32))
+    def _epoch_now(self, order: list[int]) -> tuple[float, float]:
+        loss, accuracy = self._run_epoch(np.asarray(order, np.int32))
         return float(loss), float(accuracy)
+
+    def epoch(self, order: list[int]) -> tuple[float, float] | None:
+        """One epoch over every row in ``order``; the mean batch loss and the accuracy (None when
+        it runs beside: then it is waited for before the next epoch or the weights)."""
+        if self._beside is None:
+            return self._epoch_now(order)
+        self.wait()
+        self._pending = self._beside.submit(self._epoch_now, order)
+        return None
+
+    def wait(self) -> None:
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+
+    def evaluate(self) -> tuple[float, float]:
+        if self._validation is None:
+            raise ValueError("this head has no validation part")
+        loss, accuracy = self._evaluate(*self._validation)
+        return float(loss), float(accuracy)
+
+    def get_weights(self) -> list[np.ndarray]:
+        self.wait()
+        return self.model.get_weights()
+
+    def set_weights(self, weights: list[np.ndarray]) -> None:
+        self.wait()
+        self.model.set_weights(weights)
+
+
+def _arrays(weights: recipe.HeadWeights) -> list[np.ndarray]:
+    """The recipe's flat weights as the head's arrays (float32, as TF.js gets them in the page)."""
+    return [
+        np.asarray(weights.hidden_kernel, np.float32).reshape(weights.features, HIDDEN),
+        np.asarray(weights.hidden_bias, np.float32),
+        np.asarray(weights.classes_kernel, np.float32).reshape(HIDDEN, weights.classes),
+    ]
 
 
 def _dense(head: Any) -> tuple[Any, Any]:

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from teachkit import __version__
-from teachkit.core import notsure
+from teachkit.core.recipe import burst_groups, calibrate
 from teachkit.data import dataset, photos, report
 from teachkit.data.dataset import PhotoInfo
 from teachkit.errors import printable
@@ -117,11 +117,11 @@ def fit(
     )
     first, history, trained = heads.first, heads.history, heads.final
     # Honest validation predictions come from the head that never saw the validation photos:
-    # they choose the temperature and the "not sure" rule.
+    # they choose the temperature and the "not sure" rule (the recipe's, as the Teach page's).
     val_logits = head.logits(first, features[split.validation])
-    temperature = calibration.fit_temperature(val_logits, y_val)
-    val_probs = calibration.softmax(val_logits, temperature)
-    rule, rows = notsure.choose_rule(val_probs.tolist(), y_val.tolist())
+    calibrated = calibrate(val_logits.tolist(), y_val.tolist())
+    temperature, rule, rows = calibrated.temperature, calibrated.rule, calibrated.sweep
+    val_probs = np.asarray(calibrated.probabilities)
     if recipe.fine_tune:
         from teachkit.training import finetune
 
@@ -172,13 +172,14 @@ def train(opts: TrainOptions) -> TrainResult:
         unknown = sorted(set(test_found.labels) - set(labels))
         if unknown:
             raise photos.PhotoError(f"The test folder has classes the photos do not: {', '.join(unknown)}.")
-        split = dataset.split(infos, opts.holdout, opts.recipe.seed, with_heldout=False)
         everything = list(infos) + list(test_infos)
         evaluated = list(range(len(infos), len(everything)))
     else:
-        split = dataset.split(infos, opts.holdout, opts.recipe.seed)
         everything = list(infos)
-        evaluated = split.heldout
+    # A class too small to split is refused now, before the embedding: the split itself waits
+    # for the embeddings, which tell near copies apart (each photo its own group here).
+    with_heldout = opts.test_dir is None
+    dataset.split(infos, opts.holdout, opts.recipe.seed, with_heldout=with_heldout, groups=range(len(infos)))
 
     base = basemodel.load(opts.base_from, memo=cache / "bases.json")
     print(f"Base model: {printable(base.source)}", file=out)
@@ -188,6 +189,11 @@ def train(opts: TrainOptions) -> TrainResult:
     augmented = set(range(len(infos))) if opts.recipe.augment else set()
     features, copies, n_new = embeddings.embed(everything, emb_cache, augmented)
     print(f"Embedded {n_new} new photo(s); {len(everything) - n_new} came from the cache.", file=out)
+    # Near copies (burst shots, consecutive frames) by their embeddings, as the Teach page groups them.
+    groups = burst_groups(features[: len(infos)].tolist(), [labels.index(i.label) for i in infos])
+    split = dataset.split(infos, opts.holdout, opts.recipe.seed, with_heldout=with_heldout, groups=groups)
+    if with_heldout:
+        evaluated = split.heldout
 
     fitted = fit(base, everything, features, copies, split, labels, opts.recipe)
     if opts.recipe.fine_tune:
