@@ -156,7 +156,7 @@ def test_the_page_passes_axe_and_has_touch_sized_controls(site: Any) -> None:
     if not AXE.exists():
         pytest.skip(f"{AXE} is absent: run `make setup` (npm ci in tests/)")
     found = site.page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ['violations'],
+        """async () => (await axe.run(document, {resultTypes: ['violations'], preload: false,
              rules: {'target-size': {enabled: true}}})).violations.map((v) =>
              `${v.id}: ${v.help}: ` + v.nodes.map((n) => n.target.join(' ')).join(', '))"""
     )

@@ -572,7 +572,7 @@ class TeachPage:
         live = _by_id("live")
         results.show_verdict(_by_id("live-verdict"), result)
         results.fill_bars(_by_id("live-bars"), result)
-        live.dataset.frames = str(int(live.dataset.frames or 0) + 1)
+        live.dataset.frames = str(int(getattr(live.dataset, "frames", None) or 0) + 1)
         live.dataset.label = result.label or ""
 
     async def try_files(self, chosen: list[Any], picker: Any) -> None:
