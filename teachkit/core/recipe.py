@@ -61,6 +61,11 @@ class TooFewExamples(ValueError):
 
 
 # -- near copies ------------------------------------------------------------------------------
+#: A fast product (float32 in TF.js, float64 in NumPy) errs by far less than this (about 1e-6 for
+#: 1280 features): a pair it puts within BAND of the threshold gets the exact cosine.
+BAND = 1e-3
+
+
 def _unit(vector: Sequence[float]) -> list[float]:
     # fsum is correctly rounded in every Python version: the same unit vector in CPython 3.11 and
     # in Pyodide's 3.14, whose sum() and hypot() round differently.
@@ -68,28 +73,42 @@ def _unit(vector: Sequence[float]) -> list[float]:
     return [float(v) / norm for v in vector] if norm > 0 else [0.0] * len(vector)
 
 
-def similar(a: Sequence[float], b: Sequence[float]) -> bool:
-    """Whether two unit vectors are near copies: cosine >= BURST_SIMILARITY.
-
-    ``math.dist`` (C, fast) decides every pair that is clearly on one side; a pair within 1e-9 of
-    the threshold, where versions of Python may round it differently, gets the exact cosine.
-    """
-    # |a - b|^2 = 2 - 2 cos for unit vectors
-    cosine = 1.0 - math.dist(a, b) ** 2 / 2
-    if abs(cosine - BURST_SIMILARITY) > 1e-9:
-        return cosine > BURST_SIMILARITY
-    return math.fsum(map(operator.mul, a, b)) >= BURST_SIMILARITY
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    """The cosine of two vectors, exactly as every Python computes it (correctly rounded sums)."""
+    norms = math.fsum(v * v for v in a) * math.fsum(v * v for v in b)
+    return math.fsum(map(operator.mul, a, b)) / math.sqrt(norms) if norms > 0 else 0.0
 
 
-def burst_groups(embeddings: Sequence[Sequence[float]], labels: Sequence[int] | None = None) -> list[int]:
-    """A group number for each embedding: near copies (transitively) share one.
+def _python_cosines(embeddings: Sequence[Sequence[float]]) -> Callable[[list[int]], list[list[float]]]:
+    """Approximate cosines among rows in plain Python (C's math.dist on unit vectors): for a
+    caller without a fast matrix product; fine for tens of examples, slow for thousands."""
+    units: dict[int, list[float]] = {}
+
+    def among(rows: list[int]) -> list[list[float]]:
+        for i in rows:
+            if i not in units:
+                units[i] = _unit(embeddings[i])
+        return [[1.0 - math.dist(units[i], units[j]) ** 2 / 2 for j in rows] for i in rows]
+
+    return among
+
+
+def burst_groups(
+    embeddings: Sequence[Sequence[float]],
+    labels: Sequence[int] | None = None,
+    cosines: Callable[[list[int]], Sequence[Sequence[float]]] | None = None,
+) -> list[int]:
+    """A group number for each embedding: near copies (cosine >= BURST_SIMILARITY, transitively)
+    share one. Groups are numbered in the order of their first member.
 
     With ``labels``, only pictures of the same class are compared: the split works class by
     class, so that gives the same split in a fraction of the time (10 classes of 100: a tenth).
-    Groups are numbered in the order of their first member.
+    ``cosines(rows)`` gives the cosines among those rows by a fast matrix product (NumPy in the
+    build, TF.js in the page); whatever it returns, a pair within ``BAND`` of the threshold is
+    decided by the exact ``cosine``, so the groups are the same on every side.
     """
-    units = [_unit(e) for e in embeddings]
-    parent = list(range(len(units)))
+    among = cosines or _python_cosines(embeddings)
+    parent = list(range(len(embeddings)))
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -98,15 +117,21 @@ def burst_groups(embeddings: Sequence[Sequence[float]], labels: Sequence[int] | 
         return i
 
     classes: dict[int, list[int]] = {}
-    for i in range(len(units)):
+    for i in range(len(embeddings)):
         classes.setdefault(0 if labels is None else int(labels[i]), []).append(i)
     for members in classes.values():
-        for k, i in enumerate(members):
-            for j in members[k + 1 :]:
-                if find(i) != find(j) and similar(units[i], units[j]):
+        matrix = among(members)
+        for a, i in enumerate(members):
+            row = matrix[a]
+            for b in range(a + 1, len(members)):
+                c = row[b]
+                if c < BURST_SIMILARITY - BAND:
+                    continue
+                j = members[b]
+                if c > BURST_SIMILARITY + BAND or cosine(embeddings[i], embeddings[j]) >= BURST_SIMILARITY:
                     parent[find(i)] = find(j)
     roots: dict[int, int] = {}
-    return [roots.setdefault(find(i), len(roots)) for i in range(len(units))]
+    return [roots.setdefault(find(i), len(roots)) for i in range(len(embeddings))]
 
 
 # -- the split --------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from typing import Any, TextIO
 import numpy as np
 
 from teachkit import __version__
-from teachkit.core.recipe import burst_groups, calibrate
+from teachkit.core import notsure, outlier
+from teachkit.core.recipe import calibrate
 from teachkit.data import dataset, photos, report
 from teachkit.data.dataset import PhotoInfo
 from teachkit.errors import printable
@@ -25,6 +26,9 @@ from teachkit.evaluation import calibration, metrics
 from teachkit.features import augment, basemodel, embeddings
 from teachkit.model import export
 from teachkit.training import head
+
+#: The "none of these" summary's file in the model folder (``userMetadata.outliers`` names it).
+OUTLIERS_FILE = "outliers.json"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class Recipe:
     fine_tune: bool = False
     epochs: int = 50
     seed: int = 0
+    #: The "not sure" mode (``notsure.MODES``): the share of validation photos answered.
+    not_sure: str = notsure.DEFAULT_MODE
 
 
 @dataclass
@@ -61,6 +67,8 @@ class Fitted:
     rule: Any
     sweep: list[dict]
     validation_probabilities: np.ndarray
+    #: "None of these": the summary of the training photos' embeddings (outliers.json).
+    outliers: dict | None = None
 
 
 @dataclass
@@ -119,7 +127,7 @@ def fit(
     # Honest validation predictions come from the head that never saw the validation photos:
     # they choose the temperature and the "not sure" rule (the recipe's, as the Teach page's).
     val_logits = head.logits(first, features[split.validation])
-    calibrated = calibrate(val_logits.tolist(), y_val.tolist())
+    calibrated = calibrate(val_logits.tolist(), y_val.tolist(), mode=recipe.not_sure)
     temperature, rule, rows = calibrated.temperature, calibrated.rule, calibrated.sweep
     val_probs = np.asarray(calibrated.probabilities)
     if recipe.fine_tune:
@@ -128,7 +136,19 @@ def fit(
         base, trained = finetune.run(base, trained, infos, split, labels, recipe.seed)
     if temperature != 1.0:
         head.fold_temperature(trained, temperature)
-    return Fitted(trained, base, history, temperature, rule, rows, val_probs)
+    # "None of these": prototypes of the training part, the threshold on the validation part, on
+    # the embeddings the exported model computes (the fine-tuned base's when fine-tuned).
+    summary_features: Any = features
+    if recipe.fine_tune:
+        parts = split.train + split.validation
+        summary_features = dict(zip(parts, finetune.features(base, [infos[i] for i in parts]), strict=True))
+    outliers = outlier.fit(
+        [summary_features[i].tolist() for i in split.train],
+        [labels.index(infos[i].label) for i in split.train],
+        [summary_features[i].tolist() for i in split.validation],
+        labels,
+    )
+    return Fitted(trained, base, history, temperature, rule, rows, val_probs, outliers)
 
 
 def _predictions(infos: Sequence[PhotoInfo], indices: Sequence[int], probs: np.ndarray, root: Path) -> list[dict]:
@@ -190,7 +210,7 @@ def train(opts: TrainOptions) -> TrainResult:
     features, copies, n_new = embeddings.embed(everything, emb_cache, augmented)
     print(f"Embedded {n_new} new photo(s); {len(everything) - n_new} came from the cache.", file=out)
     # Near copies (burst shots, consecutive frames) by their embeddings, as the Teach page groups them.
-    groups = burst_groups(features[: len(infos)].tolist(), [labels.index(i.label) for i in infos])
+    groups = dataset.burst_groups(features[: len(infos)], [labels.index(i.label) for i in infos])
     split = dataset.split(infos, opts.holdout, opts.recipe.seed, with_heldout=with_heldout, groups=groups)
     if with_heldout:
         evaluated = split.heldout
@@ -205,6 +225,10 @@ def train(opts: TrainOptions) -> TrainResult:
     probs = calibration.softmax(head.logits(fitted.head, eval_features))
     truth = [labels.index(everything[i].label) for i in evaluated]
     numbers = metrics.summarise(labels, truth, probs)
+    # "None of these" on the evaluated photos: real photos of the classes, so each one turned
+    # away is a mistake of that verdict (the summary's threshold allows about 5%).
+    detector = outlier.Detector(fitted.outliers)
+    outlier_scores = [detector.score(v) for v in np.asarray(eval_features).tolist()]
 
     counts = {
         label: {
@@ -236,13 +260,30 @@ def train(opts: TrainOptions) -> TrainResult:
             everything, split.validation, fitted.validation_probabilities, found.root.resolve()
         ),
         "history": {k: v for k, v in asdict(fitted.history).items() if k != "best_epoch"},
-        "not_sure": fitted.rule.to_metadata(),
+        "not_sure": {**fitted.rule.to_metadata(), "mode": opts.recipe.not_sure},
         "not_sure_sweep": fitted.sweep,
+        # What each mode would have done: chosen on the validation part, measured on the evaluated photos.
+        "not_sure_modes": notsure.modes_on(
+            fitted.validation_probabilities.tolist(),
+            [labels.index(everything[i].label) for i in split.validation],
+            probs.tolist(),
+            truth,
+        ),
+        "outliers": {
+            "file": OUTLIERS_FILE,
+            "threshold": detector.threshold,
+            "turned_away": sum(s > detector.threshold for s in outlier_scores) / max(1, len(outlier_scores)),
+            "n": len(outlier_scores),
+            "validation": fitted.outliers["validation"],
+        },
         "recipe": recipe,
         "counts": counts,
     }
+    for row, score in zip(metrics_json["predictions"], outlier_scores, strict=True):
+        row["outlier_score"] = round(score, 6)
     user = {
-        "notSure": fitted.rule.to_metadata(),
+        "notSure": {**fitted.rule.to_metadata(), "mode": opts.recipe.not_sure},
+        "outliers": OUTLIERS_FILE,
         "mirror": False,
         "classCounts": {label: sum(c.values()) for label, c in counts.items()},
         "heldout": {"accuracy": round(numbers["accuracy"], 4), "n": numbers["n_heldout"]},
@@ -252,7 +293,7 @@ def train(opts: TrainOptions) -> TrainResult:
     export.write_model(
         export.layers_model(fitted.base, fitted.head, templates),
         export.metadata(labels, name, user),
-        {"metrics.json": metrics_json, "dataset-report.json": rep.to_json()},
+        {"metrics.json": metrics_json, "dataset-report.json": rep.to_json(), OUTLIERS_FILE: fitted.outliers},
         target,
     )
     _summary(out, labels, counts, numbers, metrics_json, target, time.perf_counter() - started)
@@ -278,6 +319,14 @@ def _summary(
     print(f"Accuracy: {acc:.1%} on {n} {where} ({numbers['correct']} right).", file=out)
     rule = m["not_sure"]
     print(
-        f'"Not sure" below {rule["threshold"]:.0%} confidence (or a top-2 margin under {rule["margin"]:.0%}).', file=out
+        f'"Not sure" ({rule["mode"]}) below {rule["threshold"]:.0%} confidence'
+        f" (or a top-2 margin under {rule['margin']:.0%}).",
+        file=out,
+    )
+    away = m["outliers"]
+    print(
+        f'"None of these" above a distance of {away["threshold"]:.3f} from the training photos '
+        f"({away['turned_away']:.0%} of the {where} turned away).",
+        file=out,
     )
     print(f"The model is in {printable(str(target))}/", file=out)

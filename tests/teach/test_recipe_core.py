@@ -80,7 +80,8 @@ def test_the_builds_split_is_the_recipes(trashnet_embedded) -> None:
     from teachkit.data import dataset
 
     e = trashnet_embedded
-    groups = recipe.burst_groups(e.features.tolist(), e.classes)
+    groups = dataset.burst_groups(e.features, e.classes)
+    assert len(set(groups)) < len(groups)  # trashnet has re-shots of one object: they are grouped
     for seed in range(3):
         built = dataset.split(e.infos, 0.15, seed, groups=groups)
         assert built == recipe.split(e.classes, groups, 0.15, seed)
@@ -115,14 +116,31 @@ def test_burst_groups_join_near_copies_transitively_and_only_those() -> None:
     assert split_classes[0] != split_classes[1]
 
 
-def test_similarity_at_the_threshold_is_decided_exactly() -> None:
+def test_a_fast_products_rounding_never_changes_the_groups() -> None:
+    """Pairs near the threshold are decided by the exact cosine, whatever the fast product said."""
     rng = random.Random(5)
     a = _vector(rng, 1280)
-    just_above = recipe._unit(_with_cosine(a, recipe.BURST_SIMILARITY + 1e-12, rng))
-    just_below = recipe._unit(_with_cosine(a, recipe.BURST_SIMILARITY - 1e-12, rng))
-    ua = recipe._unit(a)
-    assert recipe.similar(ua, just_above) == (math.fsum(x * y for x, y in zip(ua, just_above, strict=True)) >= 0.9)
-    assert recipe.similar(ua, just_below) == (math.fsum(x * y for x, y in zip(ua, just_below, strict=True)) >= 0.9)
+    rows = [a, _with_cosine(a, 0.9 + 1e-9, rng), _with_cosine(a, 0.9 - 1e-9, rng), _with_cosine(a, 0.95, rng)]
+    exact = [recipe.cosine(rows[0], r) for r in rows]
+    assert exact[1] >= 0.9 > exact[2]
+    want = recipe.burst_groups(rows)
+    assert want[0] == want[1] == want[3] != want[2]
+    for error in (-5e-4, 0.0, 5e-4):  # what float32 or another summation order could do, and worse
+
+        def skewed(members: list[int], error: float = error) -> list[list[float]]:
+            return [[recipe.cosine(rows[i], rows[j]) + error for j in members] for i in members]
+
+        assert recipe.burst_groups(rows, cosines=skewed) == want
+
+
+def test_the_builds_numpy_groups_are_the_recipes(trashnet_embedded) -> None:
+    from teachkit.data import dataset
+
+    e = trashnet_embedded
+    some = [i for i, c in enumerate(e.classes) if c < 2]  # two classes: the plain-Python way is slow
+    features = e.features[some]
+    classes = [e.classes[i] for i in some]
+    assert dataset.burst_groups(features, classes) == recipe.burst_groups(features.tolist(), classes)
 
 
 @pytest.mark.slow
