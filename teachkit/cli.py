@@ -49,6 +49,13 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
         default=False,
         help="also train the last MobileNetV2 blocks (slower; default: off)",
     )
+    p.add_argument(
+        "--not-sure",
+        choices=("strict", "balanced", "off"),
+        default="balanced",
+        help="when the model says 'not sure': strict turns away the least sure quarter of the validation "
+        "photos, balanced (default) the least sure eighth, off always answers",
+    )
     p.add_argument("--strict", action="store_true", help="treat dataset warnings as errors")
 
 
@@ -156,7 +163,7 @@ def _train_options(args: argparse.Namespace) -> Any:
     if not 0 < args.holdout < 1:
         raise UsageError(f"--holdout must be between 0 and 1 (got {args.holdout}).")
     epochs = {} if args.epochs is None else {"epochs": args.epochs}  # else the recipe's own
-    recipe = Recipe(augment=args.augment, fine_tune=args.fine_tune, seed=args.seed, **epochs)
+    recipe = Recipe(augment=args.augment, fine_tune=args.fine_tune, seed=args.seed, not_sure=args.not_sure, **epochs)
     return TrainOptions(
         photos=args.photos,
         name=args.name,

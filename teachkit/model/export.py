@@ -157,7 +157,9 @@ def _functional_as_model(node: Any) -> None:
 
 
 #: Everything ``write_model`` puts in a model folder: a folder holding anything else is not ours.
-MODEL_FILES = frozenset({"model.json", WEIGHTS, "metadata.json", "metrics.json", "dataset-report.json"})
+MODEL_FILES = frozenset(
+    {"model.json", WEIGHTS, "metadata.json", "metrics.json", "dataset-report.json", "outliers.json"}
+)
 
 
 def check_name(name: str) -> str:

@@ -26,7 +26,7 @@ def _known_set() -> tuple[list[list[float]], list[int]]:
 
 def test_chooses_smallest_threshold_under_five_percent() -> None:
     probs, truth = _known_set()
-    rule, rows = notsure.choose_rule(probs, truth)
+    rule, rows = notsure.choose_rule(probs, truth, mode="error")
     # Answering all: 11 wrong in 100 (11%). From 0.6 up to 0.74 the 55% group is "not sure":
     # 4 wrong in 90 (4.4%), the most photos answered under 5%, with no margin needed.
     assert rule == decide.Rule(0.6, 0.0)
@@ -40,7 +40,7 @@ def test_chooses_smallest_threshold_under_five_percent() -> None:
 
 def test_stricter_target_moves_the_threshold_up() -> None:
     probs, truth = _known_set()
-    rule, _ = notsure.choose_rule(probs, truth, max_error=0.01)
+    rule, _ = notsure.choose_rule(probs, truth, max_error=0.01, mode="error")
     assert rule == decide.Rule(0.75, 0.0)  # only the 95% group is answered: no mistakes
 
 
@@ -53,7 +53,7 @@ def test_sweep_matches_a_direct_count() -> None:
         probs.append([x / s for x in raw])
         # right more often when more confident, as a real model
         truth.append(probs[-1].index(max(probs[-1])) if rng.random() < max(probs[-1]) else rng.randrange(4))
-    rule, rows = notsure.choose_rule(probs, truth, max_error=0.1)
+    rule, rows = notsure.choose_rule(probs, truth, max_error=0.1, mode="error")
     for row in rows:
         answered = [
             (max(range(4), key=lambda k: p[k]), t)
@@ -72,7 +72,7 @@ def test_no_setting_good_enough_falls_back_and_says_so() -> None:
     # A model that is right only 60% of the time, whatever its confidence.
     probs = [[0.9, 0.1]] * 30 + [[0.1, 0.9]] * 30
     truth = [0] * 18 + [1] * 12 + [1] * 18 + [0] * 12
-    rule, rows = notsure.choose_rule(probs, truth)
+    rule, rows = notsure.choose_rule(probs, truth, mode="error")
     row = notsure.chosen_row(rows)
     assert row["answered"] >= 0.5
     assert "No setting" in row["note"]
@@ -80,6 +80,6 @@ def test_no_setting_good_enough_falls_back_and_says_so() -> None:
 
 
 def test_tiny_validation_set_uses_the_default() -> None:
-    rule, rows = notsure.choose_rule([[0.8, 0.2]] * 5, [0] * 5)
+    rule, rows = notsure.choose_rule([[0.8, 0.2]] * 5, [0] * 5, mode="error")
     assert rule == decide.Rule()
     assert "too few" in notsure.chosen_row(rows)["note"]

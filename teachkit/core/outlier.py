@@ -1,0 +1,209 @@
+""" "None of these": how far a photo's embedding lies from the photos a model was trained on.
+
+Pure Python (standard library only): the build fits the summary and scores its photos with this
+file, and the page runs it unchanged in Pyodide on the embedding of the same forward pass that
+gives the probabilities, so a photo gets the same score in both.
+
+The summary is a few prototypes per class (spherical k-means of the training photos' embeddings,
+their directions), stored as bytes (8 bits per number: 48 prototypes of 1280 numbers are 82 KB of
+JSON). A photo's score is the mean cosine distance to its ``NEAREST`` nearest prototypes, of any
+class. The threshold is chosen on the validation photos (never the held-out ones) so that at most
+``MAX_TURNED_AWAY`` of real class photos score above it.
+
+Measured with bench/verdicts.py (trashnet-subset, 5 seeds, both splits): 8 prototypes and the 2
+nearest caught 99% of the animals samples, 68-81% of the edible samples and 82-93% of the demo's
+drawn shapes, turning away about 5% of held-out class photos; one centroid per class caught
+fewer (edible 68%), and a class-conditional Gaussian in a 16-64 dimension PCA space caught under
+25% (what sets other objects apart lies outside the training photos' main directions).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Sequence
+from operator import mul
+from typing import Any
+
+VERSION = 1
+METHOD = "prototypes-cosine"
+#: Prototypes per class: more catch more other objects (4: edible samples 60-65% caught; 8: 68-81%)
+#: and cost bytes (1 byte per number) and time (one dot product each per photo).
+PER_CLASS = 8
+#: The score is the mean distance to this many nearest prototypes: steadier than the nearest alone.
+NEAREST = 2
+#: At most this share of the validation photos (real photos of the classes) is turned away.
+MAX_TURNED_AWAY = 0.05
+#: Spherical k-means rounds: from a farthest-point start it settles in a few.
+ROUNDS = 8
+#: Without this many validation photos the threshold is the largest validation score.
+MIN_VALIDATION = 5
+MAX_DIMS = 1 << 16
+MAX_PROTOTYPES = 4096
+
+
+class Invalid(ValueError):
+    """An outliers.json that is not one this file wrote (its sentence says what is wrong)."""
+
+
+def _unit(v: Sequence[float]) -> list[float]:
+    norm = math.sqrt(sum(map(mul, v, v)))
+    return [x / norm for x in v] if norm > 0 else [0.0] * len(v)
+
+
+def _plain_dot(a: Sequence[float], b: Sequence[float]) -> float:
+    return sum(map(mul, a, b))
+
+
+#: math.sumprod (Python 3.12+, the page's Pyodide) is about 3x faster; the two agree to ~1e-15.
+_dot = getattr(math, "sumprod", _plain_dot)
+
+
+def _mean(rows: Sequence[Sequence[float]]) -> list[float]:
+    return [sum(col) / len(rows) for col in zip(*rows, strict=True)]
+
+
+def prototypes(vectors: Sequence[Sequence[float]], k: int = PER_CLASS, rounds: int = ROUNDS) -> list[list[float]]:
+    """Up to ``k`` unit directions that cover ``vectors`` (spherical k-means, deterministic: it
+    starts from the vector nearest the mean direction, then each next from the farthest one)."""
+    units = [_unit(v) for v in vectors]
+    if not units:
+        return []
+    k = min(k, len(units))
+    centre = _unit(_mean(units))
+    first = max(range(len(units)), key=lambda i: (_dot(units[i], centre), -i))
+    centres = [units[first]]
+    nearest = [_dot(u, centres[0]) for u in units]
+    while len(centres) < k:
+        far = min(range(len(units)), key=lambda i: (nearest[i], i))
+        centres.append(units[far])
+        nearest = [max(n, _dot(u, centres[-1])) for n, u in zip(nearest, units, strict=True)]
+    for _ in range(rounds):
+        groups: list[list[list[float]]] = [[] for _ in centres]
+        for u in units:
+            sims = [_dot(u, c) for c in centres]
+            groups[max(range(len(centres)), key=lambda j: (sims[j], -j))].append(u)
+        moved = [_unit(_mean(g)) if g else c for g, c in zip(groups, centres, strict=True)]
+        if moved == centres:
+            break
+        centres = moved
+    return centres
+
+
+def _pack(v: Sequence[float]) -> dict[str, Any]:
+    """One prototype as 8-bit numbers: lo + q x step, q in 0..255, base64 (what is stored)."""
+    lo, hi = min(v), max(v)
+    step = (hi - lo) / 255 if hi > lo else 0.0
+    q = bytes(round((x - lo) / step) if step else 0 for x in v)
+    return {"lo": lo, "step": step, "data": base64.b64encode(q).decode("ascii")}
+
+
+def _unpack(p: dict[str, Any]) -> list[float]:
+    lo, step = float(p["lo"]), float(p["step"])
+    return _unit([lo + q * step for q in base64.b64decode(p["data"], validate=True)])
+
+
+class Detector:
+    """A stored summary, ready to score embeddings (the build's and the page's one code path)."""
+
+    def __init__(self, summary: dict[str, Any]) -> None:
+        check(summary)
+        self.summary = summary
+        self.labels: list[str] = list(summary["labels"])
+        self.dims = int(summary["dims"])
+        self.threshold = float(summary["threshold"])
+        self.nearest = int(summary["nearest"])
+        self.prototypes = [_unpack(p) for p in summary["prototypes"]]
+
+    def score(self, embedding: Sequence[float]) -> float:
+        """Mean cosine distance (0 same direction, 1 unrelated) to the nearest prototypes."""
+        if len(embedding) != self.dims:
+            raise ValueError(f"an embedding of {len(embedding)} numbers for a summary of {self.dims}")
+        u = _unit([float(x) for x in embedding])
+        distances = sorted(1.0 - _dot(u, p) for p in self.prototypes)
+        near = distances[: self.nearest]
+        return sum(near) / len(near)
+
+    def is_outlier(self, embedding: Sequence[float]) -> bool:
+        return self.score(embedding) > self.threshold
+
+
+def threshold_for(scores: Sequence[float], max_turned_away: float = MAX_TURNED_AWAY) -> float:
+    """The score above which at most ``max_turned_away`` of photos like these fall: the
+    ceil((1 - share) x (n + 1))-th smallest score, the conformal quantile (a new photo of the
+    classes scores above it with probability at most that share, when it is like these)."""
+    ordered = sorted(scores)
+    if not ordered:
+        raise ValueError("no validation photos to choose the threshold on")
+    k = math.ceil((1 - max_turned_away) * (len(ordered) + 1))
+    return ordered[min(len(ordered), k) - 1]
+
+
+def fit(
+    embeddings: Sequence[Sequence[float]],
+    classes: Sequence[int],
+    validation: Sequence[Sequence[float]],
+    labels: Sequence[str],
+    per_class: int = PER_CLASS,
+    max_turned_away: float = MAX_TURNED_AWAY,
+) -> dict[str, Any]:
+    """The summary (outliers.json): prototypes of each class's ``embeddings`` (plain lists) and a
+    threshold chosen on the ``validation`` embeddings (photos of the classes not in ``embeddings``),
+    scored with the stored 8-bit prototypes, as the page will score."""
+    if not embeddings:
+        raise ValueError("no embeddings to fit")
+    dims = len(embeddings[0])
+    packed = []
+    for c in sorted(set(int(c) for c in classes)):
+        members = [e for e, k in zip(embeddings, classes, strict=True) if int(k) == c]
+        packed += [{"label": c, **_pack(p)} for p in prototypes(members, per_class)]
+    summary: dict[str, Any] = {
+        "version": VERSION,
+        "method": METHOD,
+        "labels": list(labels),
+        "dims": dims,
+        "nearest": NEAREST,
+        "threshold": 2.0,
+        "prototypes": packed,
+    }
+    detector = Detector(summary)
+    scores = [detector.score(v) for v in validation]
+    summary["threshold"] = threshold_for(scores, max_turned_away)
+    summary["validation"] = {
+        "n": len(scores),
+        "turned_away": sum(s > summary["threshold"] for s in scores) / len(scores),
+        "max_turned_away": max_turned_away,
+    }
+    return summary
+
+
+def check(summary: Any) -> None:
+    """Refuse a summary this file did not write (a damaged or hand-edited outliers.json)."""
+    if not isinstance(summary, dict) or summary.get("version") != VERSION or summary.get("method") != METHOD:
+        raise Invalid(f"it is not a version {VERSION} '{METHOD}' summary")
+    dims, protos = summary.get("dims"), summary.get("prototypes")
+    if not isinstance(dims, int) or isinstance(dims, bool) or not 0 < dims <= MAX_DIMS:
+        raise Invalid("its number of dimensions is missing or impossible")
+    if not isinstance(protos, list) or not 0 < len(protos) <= MAX_PROTOTYPES:
+        raise Invalid("it has no prototypes, or far too many")
+    labels = summary.get("labels")
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        raise Invalid("its labels are not a list of names")
+    for name in ("threshold",):
+        t = summary.get(name)
+        if not isinstance(t, (int, float)) or isinstance(t, bool) or not math.isfinite(t):
+            raise Invalid(f"its {name} is not a number")
+    nearest = summary.get("nearest")
+    if not isinstance(nearest, int) or isinstance(nearest, bool) or not 0 < nearest <= len(protos):
+        raise Invalid("its number of nearest prototypes is impossible")
+    for p in protos:
+        if not isinstance(p, dict) or not all(isinstance(p.get(k), (int, float)) for k in ("lo", "step")):
+            raise Invalid("a prototype is damaged")
+        if not all(math.isfinite(float(p[k])) for k in ("lo", "step")) or not isinstance(p.get("data"), str):
+            raise Invalid("a prototype is damaged")
+        try:
+            n = len(base64.b64decode(p["data"], validate=True))
+        except ValueError:
+            raise Invalid("a prototype is damaged") from None
+        if n != dims:
+            raise Invalid(f"a prototype has {n} numbers, not {dims}")
