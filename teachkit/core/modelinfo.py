@@ -15,6 +15,9 @@ from typing import Any
 from teachkit.core import preprocess
 from teachkit.core.decide import Rule
 
+#: The "none of these" summary's file in a model folder, named by ``userMetadata.outliers``.
+OUTLIERS_FILE = "outliers.json"
+
 #: Teachable Machine's picture size when metadata.json does not say (its library assumes it too).
 DEFAULT_IMAGE_SIZE = preprocess.SIZE
 
@@ -31,6 +34,10 @@ class ModelInfo:
     name: str = ""
     #: Trained by Teachkit (``packageName``), so it carries a tuned rule and a model card.
     is_teachkit: bool = False
+    #: The "none of these" summary's file (``userMetadata.outliers``), or None: no such verdict.
+    outliers: str | None = None
+    #: The teacher's "not sure" mode (``userMetadata.notSure.mode``), when the build recorded it.
+    not_sure_mode: str | None = None
 
     @classmethod
     def from_metadata(cls, metadata: dict[str, Any], fallback_name: str = "") -> ModelInfo:
@@ -43,7 +50,14 @@ class ModelInfo:
             rule=Rule.from_metadata(metadata),
             name=str(metadata.get("modelName") or fallback_name),
             is_teachkit=metadata.get("packageName") == "teachkit",
+            outliers=OUTLIERS_FILE if user.get("outliers") == OUTLIERS_FILE else None,
+            not_sure_mode=_mode(user.get("notSure")),
         )
+
+
+def _mode(rule: Any) -> str | None:
+    mode = rule.get("mode") if isinstance(rule, dict) else None
+    return mode if isinstance(mode, str) else None
 
 
 def normalised(metadata: dict[str, Any]) -> dict[str, Any]:

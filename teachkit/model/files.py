@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from teachkit import fileio
-from teachkit.core import modelcheck, modelinfo, zipcheck
+from teachkit.core import modelcheck, modelinfo, outlier, zipcheck
 from teachkit.core.modelinfo import ModelInfo
 from teachkit.errors import ModelError
 
@@ -32,6 +32,9 @@ MAX_ZIP_BYTES = 200 * 1024 * 1024  # unpacked; a real image export is about 2.3 
 MAX_ZIP_MEMBERS = 100
 MAX_JSON_BYTES = 16 * 1024 * 1024  # a real model.json is 92 KB, metadata.json under 1 KB
 MAX_WEIGHTS_BYTES = MAX_ZIP_BYTES  # a real weights.bin is 2.2 MB
+#: "None of these": the summary of the training photos' embeddings (``userMetadata.outliers``).
+OUTLIERS_FILE = modelinfo.OUTLIERS_FILE
+MAX_OUTLIERS_BYTES = 4 * 1024 * 1024  # 6 classes' summary is about 85 KB
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,12 @@ class ModelFiles:
     @property
     def is_teachkit(self) -> bool:
         return self.info.is_teachkit
+
+    @property
+    def outliers(self) -> dict[str, Any] | None:
+        """The "none of these" summary (checked when the folder was read), or None without one."""
+        data = self.files.get(OUTLIERS_FILE)
+        return None if data is None else fileio.parse_json(data)
 
 
 # -- Zips ----------------------------------------------------------------------------------------
@@ -199,7 +208,29 @@ def read_folder(folder: Path, shown: str | None = None) -> ModelFiles:
         budget = max(0, budget - len(files[p]))
     validate(model, meta, {p: len(files[p]) for p in paths}, where=where)
     check_finite(model, files, where=where)
+    summary = _outliers(folder, meta, where)
+    if summary is not None:
+        files[OUTLIERS_FILE] = summary
     return ModelFiles(dir=folder, metadata=modelinfo.normalised(meta), topology=model["modelTopology"], files=files)
+
+
+def _outliers(folder: Path, meta: dict[str, Any], where: str) -> bytes | None:
+    """outliers.json's bytes when metadata.json names it (``userMetadata.outliers``), checked by
+    ``core.outlier.check`` and against the model's labels; None when the model has none."""
+    named = meta.get("userMetadata", {}).get("outliers") if isinstance(meta.get("userMetadata"), dict) else None
+    if named is None:
+        return None
+    if named != OUTLIERS_FILE:
+        raise ModelError(f"{where}/metadata.json is damaged: userMetadata.outliers must be '{OUTLIERS_FILE}'.")
+    data = _read(folder, OUTLIERS_FILE, MAX_OUTLIERS_BYTES, where)
+    summary = _parse(data, OUTLIERS_FILE, where)
+    try:
+        outlier.check(summary)
+    except outlier.Invalid as e:
+        raise ModelError(f"{where}/{OUTLIERS_FILE} is damaged: {e}.") from None
+    if summary["labels"] != list(meta["labels"]):
+        raise ModelError(f"{where}/{OUTLIERS_FILE} is for other classes than the model's.")
+    return data
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from teachkit import __version__
-from teachkit.core import notsure, outlier
+from teachkit.core import modelinfo, notsure, outlier
 from teachkit.core.recipe import calibrate
 from teachkit.data import dataset, photos, report
 from teachkit.data.dataset import PhotoInfo
@@ -28,7 +28,7 @@ from teachkit.model import export
 from teachkit.training import head
 
 #: The "none of these" summary's file in the model folder (``userMetadata.outliers`` names it).
-OUTLIERS_FILE = "outliers.json"
+OUTLIERS_FILE = modelinfo.OUTLIERS_FILE
 
 
 @dataclass(frozen=True)
