@@ -135,6 +135,51 @@ def base_of(model_json: dict[str, Any], weights: bytes, features: int | None = N
     return Base(base_layer, base_entries, data, features, version, backend)
 
 
+@dataclass(frozen=True)
+class Head:
+    """A model's head as Teachable Machine trains it: kernels row-major [in x out]."""
+
+    hidden_kernel: list[float]
+    hidden_bias: list[float]
+    classes_kernel: list[float]
+    features: int
+    n_classes: int
+
+
+def head_of(model_json: dict[str, Any], weights: bytes) -> Head:
+    """The Dense(100, relu) + Dense(N, softmax, no bias) head of a validated model with one
+    weight file (ours or a Teachable Machine export); ``NotABase`` for any other head."""
+    parts = [x for x in _layers(model_json["modelTopology"]) if x.get("class_name") != "InputLayer"]
+    if len(parts) != 2 or not _is_head(parts[1]) or parts[1].get("class_name") != "Sequential":
+        raise NotABase("model.json has no head of two Dense layers.")
+    dense = [x for x in _layers(parts[1]) if x.get("class_name") == "Dense"]
+    if len(dense) != 2 or dense[1]["config"].get("use_bias") or not dense[0]["config"].get("use_bias"):
+        raise NotABase("model.json's head is not Teachable Machine's (Dense with bias, then Dense without).")
+    entries = [e for group in model_json["weightsManifest"] for e in group["weights"]]
+    sizes = _sizes(entries)
+    values: dict[str, list[float]] = {}
+    offset = 0
+    for e, size in zip(entries, sizes, strict=True):
+        values[e["name"]] = _unpack(weights[offset : offset + size])
+        offset += size
+    found = []
+    for layer, kind in ((dense[0], "kernel"), (dense[0], "bias"), (dense[1], "kernel")):
+        names = [e["name"] for e in entries if e["name"].split("/")[-2:] == [_name(layer), kind]]
+        if len(names) != 1:
+            raise NotABase(f"model.json has no single {kind} of the layer {_name(layer)!r}.")
+        found.append(next(e for e in entries if e["name"] == names[0]))
+    hk, hb, ck = found
+    return Head(values[hk["name"]], values[hb["name"]], values[ck["name"]], int(hk["shape"][0]), int(ck["shape"][1]))
+
+
+def _unpack(data: bytes) -> list[float]:
+    values = array("f")
+    values.frombytes(data)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values.tolist()
+
+
 def base_model(base: Base) -> tuple[dict[str, Any], bytes]:
     """model.json and weights.bin of the base alone (the model of a ``teachkit teach`` site):
     pictures in, ``base.features`` numbers out."""

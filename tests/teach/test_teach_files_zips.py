@@ -319,3 +319,23 @@ def test_a_damaged_model_in_a_zip_is_refused_by_the_builds_check(animals: dict[s
         zips.open_zip(_zip({**animals, "weights.bin": bytes(nan)}))
     with pytest.raises(modelcheck.Invalid):
         modelcheck.validate(json.loads(animals["model.json"]), {"labels": ["a"]})
+
+
+def test_an_opened_model_gives_its_head_for_this_pages_base(
+    tm_exports: Path, animals: dict[str, bytes], animals_trained: Trained
+) -> None:
+    """Every TM export carries the same base, byte for byte: a model opened on the page can answer
+    with the page's base and its own head, which is the head it was saved with."""
+    saved = zips.open_zip(zips.model_zip(zips.BaseFiles.from_files(animals), animals_trained))
+    assert isinstance(saved, zips.OpenedModel)
+    head = saved.head(zips.BaseFiles.from_files(_export(tm_exports / "edible-3class")))
+    assert head.features == 1280 and head.n_classes == 4
+    hk, hb, ck = (
+        array("f", x).tolist()
+        for x in (animals_trained.hidden_kernel, animals_trained.hidden_bias, animals_trained.classes_kernel)
+    )
+    assert (head.hidden_kernel, head.hidden_bias, head.classes_kernel) == (hk, hb, ck)
+    other = _export(tm_exports / "edible-3class")
+    other["weights.bin"] = bytes(4) + other["weights.bin"][4:]  # another base: its first weight differs
+    with pytest.raises(TeachError, match="another base model"):
+        saved.head(zips.BaseFiles.from_files(other))

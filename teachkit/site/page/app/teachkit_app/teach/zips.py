@@ -89,6 +89,21 @@ class OpenedModel:
     labels: list[str]
     is_teachkit: bool
 
+    def head(self, base: BaseFiles) -> tmformat.Head:
+        """Its head, to answer with on this page's base; a ``TeachError`` when it was made on
+        another base (every Teachable Machine export and Teachkit model share one: ImageNet
+        MobileNetV2 alpha 0.35, the same bytes in each)."""
+        model = json.loads(self.files["model.json"])
+        paths = [p for group in model["weightsManifest"] for p in group["paths"]]
+        weights = b"".join(self.files[p] for p in paths)
+        other = _("This model was made on another base model than this page's, so it cannot answer here.")
+        try:
+            if tmformat.base_of(model, weights).data != base.base().data:
+                raise TeachError(other)
+            return tmformat.head_of(model, weights)
+        except tmformat.NotABase:
+            raise TeachError(other) from None
+
 
 # -- Saving --------------------------------------------------------------------------------------
 
