@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import math
 import re
 import shutil
 from pathlib import Path
@@ -124,3 +125,38 @@ def test_bad_options_end_in_one_sentence_and_change_nothing(
         assert words in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
     assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.slow
+def test_without_an_export_the_base_is_keras_converted_as_a_build_converts_it(
+    base_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No --base-from and no $TEACHKIT_BASE: the base `teachkit train` would use (Keras' ImageNet
+    MobileNetV2), converted by TF.js's converter. Keras' weights cannot be downloaded here, so the
+    one Keras model every export carries stands in for them: converted, it is the export's base,
+    tensor by tensor."""
+    from teachkit.features import basemodel
+    from teachkit.site import teachbase
+
+    monkeypatch.delenv(basemodel.ENV, raising=False)
+    real = basemodel.load
+    monkeypatch.setattr(teachbase.basemodel, "load", lambda chosen=None, memo=None: real(base_export))
+    out = tmp_path / "stick"
+    assert cli.main(["teach", "--out", str(out)]) == 0
+    model, meta, weights = _model_folder(out)
+    assert meta["userMetadata"] == {**meta["userMetadata"], "teachOnly": True, "features": 1280}
+
+    def tensors(model_json: dict, data: bytes) -> dict[str, bytes]:
+        out, offset = {}, 0
+        for e in (e for g in model_json["weightsManifest"] for e in g["weights"]):
+            size = 4 * math.prod(e["shape"])
+            out[e["name"]] = data[offset : offset + size]
+            offset += size
+        return out
+
+    export = json.loads((base_export / "model.json").read_text())
+    base = tmformat.base_of(export, (base_export / "weights.bin").read_bytes())
+    expected = tensors(*tmformat.base_model(base))
+    got = tensors(model, weights)
+    assert set(got) == set(expected)
+    assert all(got[name] == expected[name] for name in expected)
