@@ -64,7 +64,12 @@ def summary(metrics: dict, report: dict | None = None, metadata: dict | None = N
     recipe = metrics.get("recipe") or {}
     temperature = float(recipe.get("temperature", 1.0) or 1.0)
 
-    rule = decide.Rule(**metrics["not_sure"]) if metrics.get("not_sure") else decide.Rule.from_metadata(metadata or {})
+    if metrics.get("not_sure"):
+        rule = decide.Rule(float(metrics["not_sure"]["threshold"]), float(metrics["not_sure"]["margin"]))
+        mode = metrics["not_sure"].get("mode")
+    else:
+        rule = decide.Rule.from_metadata(metadata or {})
+        mode = None
     sweep_rows = metrics.get("not_sure_sweep")
     sweep_source = "validation"
     if not sweep_rows:
@@ -103,7 +108,10 @@ def summary(metrics: dict, report: dict | None = None, metadata: dict | None = N
             "sweep_on": sweep_source,
             "sweep": sweep_rows,
             "on_these_photos": notsure.rule_on(probs.tolist(), truth.tolist(), rule),
+            "mode": mode,
+            "modes": _modes(metrics, probs, truth, labels),
         },
+        "outliers": _outliers(metrics, preds),
         "history": metrics.get("history") or {},
         "best_epoch": recipe.get("best_epoch"),
         "counts": metrics.get("counts") or {},
@@ -111,6 +119,43 @@ def summary(metrics: dict, report: dict | None = None, metadata: dict | None = N
         "findings": (report or {}).get("findings", []),
         "metadata": {k: (metadata or {}).get(k) for k in ("modelName", "packageName", "packageVersion", "tmVersion")},
     }
+
+
+def _modes(metrics: dict, probs: np.ndarray, truth: np.ndarray, labels: list[str]) -> dict | None:
+    """What each "not sure" mode would do on these photos: as the build measured it, or, for
+    ``evaluate``, each mode's rule chosen on the model's own validation predictions (never on the
+    photos measured) and applied to these. None when there are no validation predictions."""
+    if metrics.get("not_sure_modes") and metrics.get("evaluated_on") != "test-dir":
+        return metrics["not_sure_modes"]
+    val = metrics.get("validation_predictions")
+    if not val or not len(truth):
+        return None
+    index = {label: i for i, label in enumerate(labels)}
+    val_truth = [index[p["label"]] for p in val]
+    val_probs = [p["probabilities"] for p in val]
+    return notsure.modes_on(val_probs, val_truth, probs.tolist(), truth.tolist())
+
+
+def _outliers(metrics: dict, preds: list[dict]) -> dict:
+    """ "None of these" on these photos: the share of them (real photos of the classes) turned
+    away, and the share caught of the photos of other things (``evaluate``: folders that are no
+    class). ``available`` False: the model has no summary, so no such verdict."""
+    info = metrics.get("outliers")
+    if not isinstance(info, dict) or info.get("threshold") is None:
+        return {"available": False}
+    threshold = float(info["threshold"])
+    scores = [p["outlier_score"] for p in preds if p.get("outlier_score") is not None]
+    out: dict[str, Any] = {
+        "available": True,
+        "threshold": threshold,
+        "n": len(scores),
+        "turned_away": sum(s > threshold for s in scores) / len(scores) if scores else None,
+        "validation_turned_away": (info.get("validation") or {}).get("turned_away"),
+    }
+    others = info.get("others")
+    if isinstance(others, dict) and others.get("n"):
+        out["others"] = {"n": int(others["n"]), "caught": float(others["caught"])}
+    return out
 
 
 def _pct(x: float | None) -> str:
@@ -158,6 +203,30 @@ def print_card(s: dict, stream: TextIO | None = None, title: str = "Model card")
     out.write(f". On these photos it answers {on['answered']:.0%}, and {_pct(on['error'])} of its answers are wrong.\n")
     if ns.get("note"):
         out.write(f"  Why this rule: {ns['note']}\n")
+    if ns.get("modes"):
+        out.write("  What each mode would do here (chosen on the validation part, as a build would):\n")
+        for name, m in ns["modes"].items():
+            chosen = "  (this model's)" if name == ns.get("mode") else ""
+            out.write(
+                f"    {name:<9} answers {m['answered']:.0%}, its answers right {_pct(m['accuracy_answered'])} "
+                f"(all answers {_pct(m['accuracy_all'])}){chosen}\n"
+            )
+    away = s.get("outliers") or {"available": False}
+    if away["available"]:
+        out.write(
+            f'\n  "None of these" when a photo is further than {away["threshold"]:.3f} from every class\'s training '
+            f"photos (chosen so that about 5% of the validation photos are turned away).\n"
+        )
+        if away["turned_away"] is not None:
+            out.write(f"  It turned away {away['turned_away']:.0%} of these {away['n']} photos of the classes.\n")
+        if away.get("others"):
+            o = away["others"]
+            out.write(f"  It caught {o['caught']:.0%} of the {o['n']} photos in folders that are no class.\n")
+    else:
+        out.write(
+            '\n  No "none of these": the model has no summary of its training photos (for a Teachable Machine '
+            "export, give them to `teachkit site EXPORT --photos DIR`).\n"
+        )
     bad = [f for f in s["findings"] if f["severity"] in ("error", "warning")]
     if bad:
         out.write("\n  The dataset report found:\n")
@@ -244,8 +313,9 @@ def metrics_problem(m: dict) -> str | None:
     rule = m.get("not_sure")
     if rule is not None and (
         not isinstance(rule, dict)
-        or not set(rule) <= {"threshold", "margin"}
-        or not all(_number(v, 0.0, 1.0) for v in rule.values())
+        or not {"threshold", "margin"} <= set(rule) <= {"threshold", "margin", "mode"}
+        or not all(_number(rule[k], 0.0, 1.0) for k in ("threshold", "margin"))
+        or rule.get("mode", "balanced") not in (*notsure.MODES, "error")
     ):
         return "its 'not sure' rule is not a threshold and a margin from 0 to 1"
     sweep = m.get("not_sure_sweep")
@@ -260,6 +330,36 @@ def metrics_problem(m: dict) -> str | None:
         )
     ):
         return "its 'not sure' sweep is damaged"
+    if any(p.get("outlier_score") is not None and not _number(p["outlier_score"]) for p in preds):
+        return "an outlier score is not a number"
+    away = m.get("outliers")
+    if away is not None and not (isinstance(away, dict) and _number(away.get("threshold"))):
+        return "its 'none of these' summary is damaged"
+    modes = m.get("not_sure_modes")
+    if modes is not None and not (
+        isinstance(modes, dict)
+        and set(modes) <= set(notsure.MODES)
+        and all(
+            isinstance(r, dict)
+            and _number(r.get("answered"), 0.0, 1.0)
+            and all(r.get(k) is None or _number(r[k], 0.0, 1.0) for k in ("accuracy_answered", "accuracy_all"))
+            for r in modes.values()
+        )
+    ):
+        return "its 'not sure' modes are damaged"
+    val = m.get("validation_predictions")
+    if val is not None and not (
+        isinstance(val, list)
+        and all(
+            isinstance(p, dict)
+            and p.get("label") in known
+            and isinstance(p.get("probabilities"), list)
+            and len(p["probabilities"]) == len(labels)
+            and all(_number(v, 0.0, 1.0) for v in p["probabilities"])
+            for p in val
+        )
+    ):
+        return "its validation predictions are damaged"
     history = m.get("history")
     if history is not None and not (isinstance(history, dict) and all(map(_numbers_or_none, history.values()))):
         return "its training history is not lists of numbers"

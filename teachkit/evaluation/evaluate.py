@@ -57,6 +57,35 @@ def _trained_on(model: Path, root: Path) -> bool:
     return built == root or built in root.parents or root in built.parents
 
 
+def _predict(predictor: Any, chunk: list[Path]) -> tuple[list[Path], np.ndarray, list[float] | None, list]:
+    """The photos of ``chunk`` that decode, their probabilities and, when the model has a "none of
+    these" summary, their distances from its training photos (one pass, as the page runs it)."""
+    if getattr(predictor, "detector", None) is not None:
+        good, inputs, bad = predictor.decode_paths(chunk)
+        if not good:
+            return [], np.zeros((0, len(predictor.labels))), [], bad
+        probs, embeddings = predictor.forward(inputs)
+        return good, probs, predictor.outlier_scores(embeddings), bad
+    probs, bad = predictor.predict_paths(chunk)
+    bad_paths = {s.path for s in bad}
+    return [p for p in chunk if p not in bad_paths], probs, None, bad
+
+
+def _others(predictor: Any, found: Any, unmatched: list[str]) -> dict[str, Any] | None:
+    """ "None of these" on the photos in folders that are no class of the model (other things):
+    how many of them it catches."""
+    if getattr(predictor, "detector", None) is None or not unmatched:
+        return None
+    caught = n = 0
+    for folder in unmatched:
+        files = found.classes[folder]
+        for start in range(0, len(files), BATCH):
+            good, _probs, scores, _bad = _predict(predictor, files[start : start + BATCH])
+            n += len(good)
+            caught += sum(s > predictor.detector.threshold for s in scores or [])
+    return {"n": n, "caught": caught / n if n else 0.0, "folders": unmatched}
+
+
 def evaluate(model: Path, photos_dir: Path, predictor: Any = None) -> dict[str, Any]:
     """Predict every photo of ``photos_dir`` with the model; the metrics.json-shaped record of it
     (labels, predictions with paths relative to the folder, the model's "not sure" rule) plus
@@ -80,25 +109,34 @@ def evaluate(model: Path, photos_dir: Path, predictor: Any = None) -> dict[str, 
         files = found.classes[folder]
         for start in range(0, len(files), BATCH):
             chunk = files[start : start + BATCH]
-            probs, bad = predictor.predict_paths(chunk)
+            good, probs, scores, bad = _predict(predictor, chunk)
             skipped += bad
-            bad_paths = {s.path for s in bad}
-            good = [p for p in chunk if p not in bad_paths]
             if not good:
                 continue
             probs = np.asarray(probs, dtype=np.float64).reshape(len(good), -1)
             # predict refuses these already; checked again because no accuracy may come from NaN
             if probs.shape[1] != len(labels) or not np.isfinite(probs).all():
                 raise ModelError(f"{model} gives no usable probabilities (NaN, or not one per class): it is damaged.")
-            for path, p in zip(good, probs, strict=True):
-                predictions.append(
-                    {
-                        # where the folder shows it: a photo linked from elsewhere is under the folder too
-                        "path": photos.shown(path.relative_to(found.root).as_posix()),
-                        "label": label,
-                        "probabilities": [round(float(v), 6) for v in p],
-                    }
-                )
+            for k, (path, p) in enumerate(zip(good, probs, strict=True)):
+                row = {
+                    # where the folder shows it: a photo linked from elsewhere is under the folder too
+                    "path": photos.shown(path.relative_to(found.root).as_posix()),
+                    "label": label,
+                    "probabilities": [round(float(v), 6) for v in p],
+                }
+                if scores is not None:
+                    row["outlier_score"] = round(scores[k], 6)
+                predictions.append(row)
+    detector = getattr(predictor, "detector", None)
+    outliers = None
+    if detector is not None:
+        outliers = {"threshold": detector.threshold}
+        others = _others(predictor, found, unmatched)
+        if others is not None:
+            outliers["others"] = others
+    # Our model's validation predictions choose each "not sure" mode's rule for these photos.
+    metrics, _ = card.read_json(Path(model) / "metrics.json") if Path(model).is_dir() else (None, None)
+    validation = (metrics or {}).get("validation_predictions")
     return {
         "labels": labels,
         "evaluated_on": "test-dir",
@@ -107,6 +145,8 @@ def evaluate(model: Path, photos_dir: Path, predictor: Any = None) -> dict[str, 
         "photos_root": str(root),
         "predictions": predictions,
         "not_sure": predictor.rule.to_metadata(),
+        "outliers": outliers,
+        "validation_predictions": validation if isinstance(validation, list) else None,
         "matched": matched,
         "unmatched": {folder: len(found.classes[folder]) for folder in unmatched},
         "skipped": [{"path": str(s.path), "reason": s.reason} for s in skipped],
@@ -126,6 +166,8 @@ def run_evaluate(model: Path, photos_dir: Path, json_path: Path | None, out: Tex
         )
     for folder, n in record["unmatched"].items():
         out.write(f"\n  Left out: the {n} photo(s) in '{folder}': the model has no class of that name.")
+    if record["unmatched"] and summary["outliers"].get("others"):
+        out.write("\n  (They were shown to 'none of these' as other things: see above.)")
     if record["skipped"]:
         out.write(f"\n  Left out: {len(record['skipped'])} file(s) that are not readable photos (listed in the JSON).")
     renamed = {f: lab for f, lab in record["matched"].items() if f != lab}

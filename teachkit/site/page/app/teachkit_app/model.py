@@ -3,33 +3,45 @@
 One path for every picture, whoever asks (the page's buttons, the webcam, ``window.teachkit``):
 pixels -> ``teachkit.core.preprocess`` plan run with ``TfjsOps`` -> ``model.predict`` inside
 ``tf.tidy`` -> ``teachkit.core.decide``: the very preprocessing and decision code of the build step.
+
+"None of these": with a summary (outliers.json), one forward pass gives the embedding too: the
+model is ``Sequential[features model, head model]`` (Teachable Machine's structure), so the
+features model's output goes to the head and, read in the same transfer, to
+``teachkit.core.outlier`` (the build's code) for its distance from the training photos.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import js
 from pyodide.ffi import create_once_callable, to_js
 
-from teachkit.core import decide, preprocess
+from teachkit.core import decide, outlier, preprocess
 from teachkit.core.modelinfo import ModelInfo
 from teachkit_app.ops import TfjsOps
 
 
 @dataclass(frozen=True)
 class Result:
-    """What one picture was classified as: ``label`` is None for "not sure"."""
+    """What one picture was classified as: ``label`` is None for "not sure" and for "none of
+    these" (``outlier``: the picture lies far from every class's training photos)."""
 
     label: str | None
     ranked: list[tuple[str, float]]
     backend: str
     ms: float
+    outlier: bool = False
+    #: The distance from the training photos (``core.outlier``), None without a summary.
+    outlier_score: float | None = None
 
     def to_api(self) -> dict[str, Any]:
         return {
             "label": self.label,
+            "outlier": self.outlier,
+            "outlierScore": self.outlier_score,
             "probabilities": [{"label": name, "probability": p} for name, p in self.ranked],
             "backend": self.backend,
             "ms": round(self.ms, 2),
@@ -53,6 +65,9 @@ class Classifier:
         self.backend = str(tf.getBackend())
         #: wasm and cpu compute as they go: their results can be read at once, without a wait.
         self.synchronous = self.backend in ("wasm", "cpu")
+        #: "None of these" (``load_outliers``): None when the model has no summary.
+        self.detector: outlier.Detector | None = None
+        self.outliers_note = ""
 
     @classmethod
     def from_started(cls, tf: Any, started: Any) -> Classifier:
@@ -68,35 +83,76 @@ class Classifier:
         plan = preprocess.plan(width, height, size=self.size, mirror=mirror)
         return preprocess.run(plan, image.toFloat(), self.ops)
 
-    def _forward(self, pixels: Any, mirror: bool) -> Any:
-        """Pixels to class probabilities, as one tensor (call inside tf.tidy)."""
-        x = self._prepare(pixels, mirror)
-        return self.net.predict(x.expandDims(0)).reshape(to_js([-1]))
+    async def load_outliers(self, model_dir: str | None = None) -> None:
+        """Read the model's "none of these" summary (outliers.json, through the page's fetch: the
+        registry serves it from file:// too) when metadata.json names one. Without it, or when it
+        does not fit the model, the page has no such verdict and says why in the console."""
+        if self.info.outliers is None:
+            return
+        try:
+            if model_dir is None:
+                config = json.loads(str(js.document.getElementById("teachkit-config").textContent))
+                model_dir = str(config["model"]["dir"])
+            response = await js.fetch(model_dir + self.info.outliers)
+            if not response.ok:
+                raise ValueError(f"{self.info.outliers} is missing ({response.status})")
+            detector = outlier.Detector(json.loads(str(await response.text())))
+            layers = self.net.layers
+            dims = int(layers[0].outputs[0].shape[-1]) if len(layers) == 2 else None
+            if dims != detector.dims:
+                raise ValueError(f"the model's features ({dims}) do not fit the summary ({detector.dims})")
+            self.detector = detector
+        except Exception as e:  # the page still classifies; it only cannot say "none of these"
+            self.outliers_note = str(e)
+            js.console.warn(f"teachkit: no 'none of these': {e}")
 
-    async def probabilities(self, pixels: Any, mirror: bool = False) -> list[float]:
-        """The model's probabilities for the picture on ``pixels`` (every tensor freed after)."""
+    def _forward(self, pixels: Any, mirror: bool) -> Any:
+        """Pixels to class probabilities, as one tensor (call inside tf.tidy); with a summary,
+        the features model's output (the embedding) first, then the probabilities: one pass."""
+        x = self._prepare(pixels, mirror).expandDims(0)
+        if self.detector is None:
+            return self.net.predict(x).reshape(to_js([-1]))
+        layers = self.net.layers
+        embedding = layers[0].predict(x)
+        probs = layers[1].predict(embedding)
+        return self.tf.concat(to_js([embedding, probs]), 1).reshape(to_js([-1]))
+
+    async def _run(self, pixels: Any, mirror: bool) -> tuple[list[float], list[float] | None]:
+        """The probabilities and, with a summary, the embedding (every tensor freed after)."""
         y = self.tf.tidy(create_once_callable(lambda: self._forward(pixels, mirror)))
         try:
             data = y.dataSync() if self.synchronous else await y.data()
-            return [float(v) for v in data.to_py()]
+            values = [float(v) for v in data.to_py()]
         finally:
             y.dispose()
+        if self.detector is None:
+            return values, None
+        return values[self.detector.dims :], values[: self.detector.dims]
+
+    async def probabilities(self, pixels: Any, mirror: bool = False) -> list[float]:
+        """The model's probabilities for the picture on ``pixels``."""
+        return (await self._run(pixels, mirror))[0]
 
     async def classify(self, pixels: Any, mirror: bool = False) -> Result:
         start = js.performance.now()
-        probs = await self.probabilities(pixels, mirror)
-        index = decide.decide(probs, self.rule)
+        probs, embedding = await self._run(pixels, mirror)
+        score = None if embedding is None or self.detector is None else self.detector.score(embedding)
+        far = score is not None and self.detector is not None and score > self.detector.threshold
+        index = None if far else decide.decide(probs, self.rule)
         return Result(
             label=None if index is None else self.labels[index],
             ranked=decide.ranked(self.labels, probs),
             backend=str(self.tf.getBackend()),
             ms=float(js.performance.now() - start),
+            outlier=far,
+            outlier_score=score,
         )
 
     async def warm_up(self) -> None:
         """The page's own path up to the model, once, on a blank picture that is halved and then
         resized (the preprocessing's kernels, WebGL's shaders, Python's crossings to TF.js):
         js/tfstart.js has warmed the model itself up, a second prediction would add nothing."""
+        await self.load_outliers()
         canvas = js.document.createElement("canvas")
         canvas.width = canvas.height = 2 * self.size + 2
         x = self.tf.tidy(create_once_callable(lambda: self._prepare(canvas, True)))

@@ -28,6 +28,9 @@ def _el(tag: str, cls: str = "", text: str | None = None) -> Any:
 def verdict_text(result: Result) -> str:
     if result.label is not None:
         return result.label
+    if result.outlier:  # far from every class's training photos: none of them, whatever the bars say
+        names = _(", ").join(name for name, _p in result.ranked)
+        return _("This looks like none of: %(classes)s") % {"classes": names}
     # Labels go in as they are: only the words around them are translated.
     guesses = _(" or ").join(name for name, _p in result.ranked[:GUESSES])
     return _("Not sure (maybe %(guesses)s)") % {"guesses": guesses}
@@ -52,7 +55,8 @@ def fill_bars(bars: Any, result: Result) -> None:
 
 def show_verdict(verdict: Any, result: Result) -> None:
     verdict.textContent = verdict_text(result)
-    verdict.classList.toggle("not-sure", result.label is None)
+    verdict.classList.toggle("not-sure", result.label is None and not result.outlier)
+    verdict.classList.toggle("outlier", result.outlier)
 
 
 def announce(region: Any, text: str) -> None:
@@ -67,7 +71,7 @@ def card(name: str, thumbnail: Any, result: Result) -> Any:
     and the bars."""
     article = _el("article", "result")
     article.dataset.label = result.label if result.label is not None else ""
-    article.dataset.status = "ok" if result.label is not None else "not-sure"
+    article.dataset.status = "ok" if result.label is not None else "outlier" if result.outlier else "not-sure"
     if thumbnail is not None:
         thumbnail.className = "thumb"
         thumbnail.setAttribute("role", "img")
