@@ -121,8 +121,8 @@ def base_of(model_json: dict[str, Any], weights: bytes, features: int | None = N
         if kernel is None or len(kernel["shape"]) != 2:
             raise NotABase("model.json's head has no first kernel.")
         features = int(kernel["shape"][0])
-    elif not any(_is_head(x) for x in parts) and features is not None:
-        base_layer = {"class_name": top["class_name"], "config": top["config"]}
+    elif len(parts) == 1 and parts[0].get("class_name") == "Sequential" and not _is_head(parts[0]) and features:
+        base_layer = parts[0]  # a teach-only base: Sequential[ base ] (``base_model``)
         in_head = [False] * len(entries)
     else:
         raise NotABase("model.json is not a base with one head, as Teachable Machine exports are.")
@@ -182,8 +182,14 @@ def _unpack(data: bytes) -> list[float]:
 
 def base_model(base: Base) -> tuple[dict[str, Any], bytes]:
     """model.json and weights.bin of the base alone (the model of a ``teachkit teach`` site):
-    pictures in, ``base.features`` numbers out."""
-    topology = {**base.layer, "keras_version": base.keras_version, "backend": base.backend}
+    pictures in, ``base.features`` numbers out. The base is the model's first layer, as in a full
+    model (``Sequential[ base ]``): the page takes ``net.layers[0]`` in either site."""
+    topology = {
+        "class_name": "Sequential",
+        "config": {"name": "teachkit_base", "layers": [base.layer]},
+        "keras_version": base.keras_version,
+        "backend": base.backend,
+    }
     return {"modelTopology": topology, "weightsManifest": [{"paths": [WEIGHTS], "weights": base.entries}]}, base.data
 
 
