@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import math
 import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,15 @@ def test_try_it_classifies_with_the_new_model(site: Any, tm_exports: Path) -> No
         assert r["label"] == label, r
         assert {p["label"] for p in r["probabilities"]} == set(CLASSES)
         assert abs(sum(p["probability"] for p in r["probabilities"]) - 1) < 1e-3
+    # Tensors return to their level after trainings and predictions (tf.tidy, dispose).
+    before = page.evaluate("() => tf.memory().numTensors")
+    page.evaluate(
+        """async (b64) => { const blob = new Blob([Uint8Array.fromBase64(b64)], {type: 'image/jpeg'});
+             await teachkit.teach.train({seed: 1});
+             for (let i = 0; i < 20; i++) await teachkit.teach.classify(blob); }""",
+        base64.b64encode(elephant.read_bytes()).decode(),
+    )
+    assert page.evaluate("() => tf.memory().numTensors") == before
     # teachkit.classify on the Teach page is the new model too; the photo button shows a card.
     assert page.evaluate("() => teachkit.labels") == list(CLASSES)
     page.set_input_files("#try-photos", [str(elephant)])
@@ -189,6 +199,48 @@ def test_the_lesson_survives_a_reload_and_a_closed_tab(site: Any) -> None:
     assert classes(site) == before
     # Trained again after the reload (the kept embeddings, no photo embedded again).
     assert page.evaluate("() => teachkit.teach.train({seed: 0})")["heldout"]["n"] >= 2
+
+
+ZIP_OF = """async () => { const b = await teachkit.teach.EXPORT();
+    return [b.size, Array.from(new Uint8Array(await b.slice(0, 2).arrayBuffer()))]; }"""
+
+
+def test_examples_saved_and_opened_again_and_a_tm_model_opened_to_try(
+    site: Any, tm_exports: Path, tmp_path: Path
+) -> None:
+    page = site.page
+    size, magic = page.evaluate(ZIP_OF.replace("EXPORT", "exportModel"))
+    assert magic == [0x50, 0x4B] and size > 2_000_000  # a zip with the base's weights
+    page.evaluate("async () => { globalThis.kept = await teachkit.teach.exportExamples(); }")
+    page.evaluate("() => teachkit.teach.reset()")
+    assert [c["count"] for c in classes(site)] == [0, 0]
+    said = page.evaluate("() => teachkit.teach.open(globalThis.kept)")
+    assert said == f"{2 * PER_CLASS} examples were added."
+    # an empty lesson becomes the zip's classes
+    assert classes(site) == [{"name": n, "count": PER_CLASS} for n in CLASSES]
+    # A real Teachable Machine export, zipped as its dialog downloads it: tried at once.
+    export = tm_exports / "animals-4class"
+    with zipfile.ZipFile(tmp_path / "converted_keras.zip", "w") as zf:
+        for name in ("model.json", "weights.bin", "metadata.json"):
+            zf.write(export / name, name)
+    page.set_input_files("#open-file", str(tmp_path / "converted_keras.zip"))
+    page.wait_for_function("() => teachkit.labels.length === 4")
+    assert "The model was opened" in page.locator("#messages .message.info").first.inner_text()
+    elephant = photos(tm_exports, "elephants", 45, 1)[0]
+    r = page.evaluate(
+        "async (b64) => teachkit.teach.classify(new Blob([Uint8Array.fromBase64(b64)], {type: 'image/jpeg'}))",
+        base64.b64encode(elephant.read_bytes()).decode(),
+    )
+    # the export's own answer, as the build computes it (teachkit.model.predict)
+    from teachkit.model import predict
+
+    model = predict.load(export)
+    probs, _ = model.predict_paths([elephant])
+    expected = dict(zip(model.labels, probs[0].tolist(), strict=True))
+    assert r["label"] == max(expected, key=expected.get)
+    for p in r["probabilities"]:
+        assert abs(p["probability"] - expected[p["label"]]) < 0.01, (r, expected)
+    assert {"chickens", "spiders"} <= {c["name"] for c in classes(site)}
 
 
 def test_start_over_empties_the_lesson(site: Any) -> None:

@@ -11,9 +11,10 @@ from typing import Any
 import js
 from pyodide.ffi import create_once_callable, to_js
 
+from teachkit.core import decide, tmformat
 from teachkit_app.i18n import _, ngettext
 from teachkit_app.pictures import Unusable
-from teachkit_app.teach import zips
+from teachkit_app.teach import trainer, zips
 from teachkit_app.teach.lesson import MAX_NAME, TeachError
 from teachkit_app.teach.teacher import Teacher
 
@@ -42,7 +43,9 @@ async def model_zip(teacher: Teacher, assets: Any, model_dir: str) -> bytes:
     trained = teacher.lesson.trained
     if trained is None:
         raise TeachError(_("Train the model first, then download it."))
-    counts = [len(c.examples) for c in teacher.lesson.classes]
+    # Examples per class of the model (an opened model's classes may hold none here).
+    sizes = {c.name.casefold(): len(c.examples) for c in teacher.lesson.classes}
+    counts = [sizes.get(label.casefold(), 0) for label in trained.labels]
     return zips.model_zip(await base_files(assets, model_dir), trained, counts)
 
 
@@ -72,17 +75,15 @@ def zip_blob(data: bytes) -> Any:
 
 async def open_zip(teacher: Teacher, data: bytes) -> str:
     """An examples zip into the lesson (each folder into the class of its name, made when
-    missing); returns what happened, in a sentence. A model zip is refused for now with a
-    sentence (it holds no examples to learn from)."""
+    missing), or a model zip to try (``open_model``); returns what happened, in a sentence."""
     opened = zips.open_zip(data)
     if isinstance(opened, zips.OpenedModel):
-        raise TeachError(
-            _(
-                "This is a model zip: it holds no examples to learn from. Open a zip of examples "
-                "(Download examples makes one), or use the model with `teachkit site`."
-            )
-        )
+        return open_model(teacher, opened)
     added, skipped = 0, len(opened.skipped)
+    # An empty lesson ("Class 1", "Class 2" after Start over) becomes the zip's classes.
+    wanted = {name.casefold() for name, _pictures in opened.classes}
+    empty = not any(c.examples for c in teacher.lesson.classes)
+    unused = [c for c in teacher.lesson.classes if empty and c.name.casefold() not in wanted]
     for name, pictures in opened.classes:
         name = name[:MAX_NAME]
         names = [c.casefold() for c in teacher.lesson.names()]
@@ -96,6 +97,9 @@ async def open_zip(teacher: Teacher, data: bytes) -> str:
                 continue
             await teacher.add_picture(i, ready)
             added += 1
+    for cls in unused:
+        if not cls.examples and cls in teacher.lesson.classes and len(teacher.lesson.classes) > 2:
+            teacher.remove_class(teacher.lesson.classes.index(cls))
     said = ngettext("%(n)d example was added.", "%(n)d examples were added.", added) % {"n": added}
     if skipped:
         left_out = ngettext(
@@ -105,3 +109,41 @@ async def open_zip(teacher: Teacher, data: bytes) -> str:
         )
         said += " " + left_out % {"n": skipped}
     return said
+
+
+def open_model(teacher: Teacher, opened: zips.OpenedModel) -> str:
+    """A model zip (ours or Teachable Machine's) as the model Try it uses: its head on this page's
+    base (every Teachable Machine export carries the same frozen MobileNetV2). Its classes join the
+    lesson (empty; nothing of the lesson is lost); training again replaces it."""
+    model_json = json.loads(opened.files["model.json"])
+    weights = b"".join(
+        opened.files[str(path)] for group in model_json.get("weightsManifest", []) for path in group.get("paths", [])
+    )
+    try:
+        head = tmformat.head_of(model_json, weights)
+    except tmformat.NotABase:
+        raise TeachError(_("This model's last part is not Teachable Machine's, so it cannot be tried here.")) from None
+    if head.features != teacher.embedder.features:
+        raise TeachError(_("This model was made on another base model than this page's, so it cannot be tried here."))
+    names = [n.casefold() for n in teacher.lesson.names()]
+    for label in opened.labels:
+        if label.casefold() not in names:
+            teacher.add_class(label[:MAX_NAME])
+    teacher.use(
+        trainer.Trained(
+            labels=list(opened.labels),
+            hidden_kernel=head.hidden_kernel,
+            hidden_bias=head.hidden_bias,
+            classes_kernel=head.classes_kernel,
+            features=head.features,
+            temperature=1.0,
+            rule=decide.Rule.from_metadata(opened.metadata),
+            heldout={},
+            epochs=0,
+            ms=0.0,
+        )
+    )
+    return _(
+        "The model was opened: try it with the camera or with photos. "
+        "Train to replace it with one made from your examples."
+    )

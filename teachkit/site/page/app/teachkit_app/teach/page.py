@@ -183,8 +183,12 @@ class TeachPage:
             self.draw_classes()
         elif what in ("examples", "images"):
             self.update_examples(i)
+        trained = self.teacher.lesson.trained if self.teacher is not None else None
         if what != "trained":
             self._mark_outdated()
+        elif trained is not None and not trained.heldout:  # an opened model: nothing measured here
+            self._show_result(None)
+            js.document.body.classList.add("trained")
 
     def draw_classes(self) -> None:
         assert self.teacher is not None

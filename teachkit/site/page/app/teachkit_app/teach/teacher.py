@@ -206,6 +206,11 @@ class Teacher:
         self.changed("trained")
         return trained
 
+    def use(self, trained: Any) -> None:
+        """``trained`` as the lesson's model (an opened model zip's head)."""
+        self.lesson.trained = trained
+        self.changed("trained")
+
     def _forward(self, pixels: Any, mirror: bool) -> Any:
         x = self.embedder.prepare(pixels, mirror)
         return self.lesson.trained.predict(self.tf, self.embedder.forward(x)).reshape(to_js([-1]))
