@@ -179,6 +179,12 @@ def test_the_page_passes_axe_and_has_touch_sized_controls(site: Any) -> None:
         TOUCH_PX,
     )
     assert small == []
+    # A phone: no sideways scrolling, the matrix and the tables scroll in their own boxes.
+    site.page.set_viewport_size({"width": 360, "height": 740})
+    try:
+        assert site.page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    finally:
+        site.page.set_viewport_size({"width": 1280, "height": 720})
 
 
 def test_the_lesson_survives_a_reload_and_a_closed_tab(site: Any) -> None:
