@@ -174,7 +174,9 @@ class TeachApi:
         if not present(blob) or not js.Blob.prototype.isPrototypeOf(blob):
             return _error(_("teachkit.teach.open needs a Blob or File of a zip."))
         try:
-            said = await files.open_zip(self.teacher, (await blob.arrayBuffer()).to_bytes())
+            said = await files.open_zip(
+                self.teacher, (await blob.arrayBuffer()).to_bytes(), self.assets, self.model_dir
+            )
         except TeachError as e:
             return _error(str(e))
         await self.teacher.store.flushed()

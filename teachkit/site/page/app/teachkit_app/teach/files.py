@@ -11,7 +11,7 @@ from typing import Any
 import js
 from pyodide.ffi import create_once_callable, to_js
 
-from teachkit.core import decide, tmformat
+from teachkit.core import decide
 from teachkit_app.i18n import _, ngettext
 from teachkit_app.pictures import Unusable
 from teachkit_app.teach import trainer, zips
@@ -73,12 +73,12 @@ def zip_blob(data: bytes) -> Any:
     return _blob(data)
 
 
-async def open_zip(teacher: Teacher, data: bytes) -> str:
+async def open_zip(teacher: Teacher, data: bytes, assets: Any, model_dir: str) -> str:
     """An examples zip into the lesson (each folder into the class of its name, made when
     missing), or a model zip to try (``open_model``); returns what happened, in a sentence."""
     opened = zips.open_zip(data)
     if isinstance(opened, zips.OpenedModel):
-        return open_model(teacher, opened)
+        return open_model(teacher, opened, await base_files(assets, model_dir))
     added, skipped = 0, len(opened.skipped)
     # An empty lesson ("Class 1", "Class 2" after Start over) becomes the zip's classes.
     wanted = {name.casefold() for name, _pictures in opened.classes}
@@ -111,20 +111,11 @@ async def open_zip(teacher: Teacher, data: bytes) -> str:
     return said
 
 
-def open_model(teacher: Teacher, opened: zips.OpenedModel) -> str:
+def open_model(teacher: Teacher, opened: zips.OpenedModel, base: zips.BaseFiles) -> str:
     """A model zip (ours or Teachable Machine's) as the model Try it uses: its head on this page's
     base (every Teachable Machine export carries the same frozen MobileNetV2). Its classes join the
     lesson (empty; nothing of the lesson is lost); training again replaces it."""
-    model_json = json.loads(opened.files["model.json"])
-    weights = b"".join(
-        opened.files[str(path)] for group in model_json.get("weightsManifest", []) for path in group.get("paths", [])
-    )
-    try:
-        head = tmformat.head_of(model_json, weights)
-    except tmformat.NotABase:
-        raise TeachError(_("This model's last part is not Teachable Machine's, so it cannot be tried here.")) from None
-    if head.features != teacher.embedder.features:
-        raise TeachError(_("This model was made on another base model than this page's, so it cannot be tried here."))
+    head = opened.head(base)  # a TeachError when it was made on another base
     names = [n.casefold() for n in teacher.lesson.names()]
     for label in opened.labels:
         if label.casefold() not in names:

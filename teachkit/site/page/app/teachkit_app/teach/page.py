@@ -616,7 +616,7 @@ class TeachPage:
     async def open_file(self, f: Any, picker: Any) -> None:
         assert self.teacher is not None
         try:
-            said = await files.open_zip(self.teacher, (await f.arrayBuffer()).to_bytes())
+            said = await files.open_zip(self.teacher, (await f.arrayBuffer()).to_bytes(), self.assets, self.model_dir)
             self.say(said, kind="info")
         finally:
             picker.value = ""
