@@ -97,14 +97,21 @@ class Classifier:
             if not response.ok:
                 raise ValueError(f"{self.info.outliers} is missing ({response.status})")
             detector = outlier.Detector(json.loads(str(await response.text())))
-            layers = self.net.layers
-            dims = int(layers[0].outputs[0].shape[-1]) if len(layers) == 2 else None
+            parts = self._parts()
+            dims = int(parts[0].outputs[0].shape[-1]) if parts is not None else None
             if dims != detector.dims:
                 raise ValueError(f"the model's features ({dims}) do not fit the summary ({detector.dims})")
             self.detector = detector
+            self.features_model, self.head_model = parts
         except Exception as e:  # the page still classifies; it only cannot say "none of these"
             self.outliers_note = str(e)
             js.console.warn(f"teachkit: no 'none of these': {e}")
+
+    def _parts(self) -> tuple[Any, Any] | None:
+        """The features model and the head model (Teachable Machine's Sequential[base, head]; an
+        explicit InputLayer, as our exports have, is not a part), or None for another structure."""
+        parts = [layer for layer in self.net.layers if str(layer.getClassName()) != "InputLayer"]
+        return (parts[0], parts[1]) if len(parts) == 2 else None
 
     def _forward(self, pixels: Any, mirror: bool) -> Any:
         """Pixels to class probabilities, as one tensor (call inside tf.tidy); with a summary,
@@ -112,9 +119,8 @@ class Classifier:
         x = self._prepare(pixels, mirror).expandDims(0)
         if self.detector is None:
             return self.net.predict(x).reshape(to_js([-1]))
-        layers = self.net.layers
-        embedding = layers[0].predict(x)
-        probs = layers[1].predict(embedding)
+        embedding = self.features_model.predict(x)
+        probs = self.head_model.predict(embedding)
         return self.tf.concat(to_js([embedding, probs]), 1).reshape(to_js([-1]))
 
     async def _run(self, pixels: Any, mirror: bool) -> tuple[list[float], list[float] | None]:
