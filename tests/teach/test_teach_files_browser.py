@@ -379,7 +379,7 @@ def test_a_model_trained_in_the_page_measures_in_the_build_as_in_the_page(
     page held out gives the page's held-out accuracy."""
     if not (APP / "teach" / "trainer.py").is_file():
         pytest.skip("teach/trainer.py (the page's trainer) is not in this tree yet")
-    per_class = 20
+    per_class = TRAIN
     paths = {cls: sorted((folders.train / cls).iterdir())[:per_class] for cls in CLASSES}
     classes = [[cls, [_b64(p.read_bytes()) for p in paths[cls]]] for cls in CLASSES]
     out = teach_page.page.evaluate(TRAIN_AND_EXPORT, [classes, 0])
