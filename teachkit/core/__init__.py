@@ -5,5 +5,7 @@
 ``modelinfo`` (a model's metadata with its defaults: labels, image size, mirror, the rule),
 ``modelcheck`` (the one check of a model's files), ``zipcheck`` (a zip's members checked before
 anything is inflated) and ``tmformat`` (Teachable Machine's layout: the base cut out, a new head
-put on), which the Teach page's Save and Open run as the build does.
+put on), which the Teach page's Save and Open run as the build does, and ``recipe`` (every
+decision of the head's training: near copies, the split, first weights, epoch orders, early
+stopping, the temperature; the build trains with TensorFlow, the Teach page with TF.js).
 """
