@@ -1,12 +1,12 @@
 """Save and open in real Chromium (issue 10): the zips the Teach page makes, used by the build.
 
 A site of `teachkit teach` (the bare base of a real Teachable Machine export) is opened once,
-hosted, on wasm. In it, Python (Pyodide) makes the model zip of a head trained by TensorFlow on
-real trashnet photos: it is the very zip CPython's zips.py makes; `teachkit evaluate` measures it;
-`teachkit site` renders it and the classify page (TF.js) gives the same accuracy on the same photos;
-Teachable Machine's own library loads it. The examples zip the page's API gives trains with
+hosted, on wasm, and one lesson is taught through `teachkit.teach`: three classes of 30 real
+trashnet photos, Train, Download model, Download examples. The model zip is the very zip CPython's
+zips.py makes of the same head; `teachkit evaluate` on the photos the page held out gives the
+page's figure; `teachkit site` renders it and its classify page (TF.js) answers as `evaluate` on
+photos of neither; Teachable Machine's own library loads it. The examples zip trains with
 `teachkit train`. Bad zips opened through the API are refused in a sentence and the lesson stays.
-With teach/trainer.py present, a model trained in the page itself goes the same way.
 """
 
 from __future__ import annotations
@@ -21,13 +21,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import numpy as np
 import pytest
 
 from teachkit import cli
 from teachkit.site.sources import APP
 from tests.site.conftest import StaticServer, open_site, wait_ready
-from tests.teach.conftest import embed_folder
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -61,46 +59,6 @@ def folders(trashnet: Path, tmp_path_factory: pytest.TempPathFactory) -> SimpleN
 
 
 @pytest.fixture(scope="module")
-def head(folders: SimpleNamespace, base_export: Path) -> dict[str, Any]:
-    """A TM head (Dense 100 relu, Dense 3 softmax, no bias) trained by TensorFlow on the base's
-    embeddings of the 90 training photos: Trained's fields, as the page's trainer gives them."""
-    from teachkit import tfenv
-
-    data = embed_folder(folders.train, base_export, folders.root / "cache")
-    tf = tfenv.import_tensorflow()
-    keras = tfenv.keras()
-    tf.random.set_seed(0)
-    model = keras.Sequential(
-        [
-            keras.layers.Dense(100, activation="relu", input_shape=(1280,)),
-            keras.layers.Dense(len(data.labels), activation="softmax", use_bias=False),
-        ]
-    )
-    model.compile(optimizer=keras.optimizers.Adam(0.001), loss="sparse_categorical_crossentropy")
-    model.fit(np.asarray(data.features), np.asarray(data.classes), epochs=30, batch_size=16, verbose=0)
-    hk, hb, ck = (np.asarray(w, np.float32) for w in model.get_weights())
-    return {
-        "labels": list(data.labels),
-        "hidden_kernel": hk.ravel().tolist(),  # row-major [1280 x 100]
-        "hidden_bias": hb.tolist(),
-        "classes_kernel": ck.ravel().tolist(),
-        "features": 1280,
-        "threshold": 0.5,
-        "margin": 0.05,
-        "heldout": {"accuracy": 0.9, "n": 9, "correct": 8},
-    }
-
-
-def _trained(head: dict[str, Any]) -> Any:
-    from teachkit.core import decide
-
-    return SimpleNamespace(
-        **{k: v for k, v in head.items() if k not in ("threshold", "margin")},
-        rule=decide.Rule(head["threshold"], head["margin"]),
-    )
-
-
-@pytest.fixture(scope="module")
 def teach_only(base_export: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("stick") / "dist"
     assert cli.main(["teach", "--out", str(out), "--base-from", str(base_export)]) == 0
@@ -120,36 +78,59 @@ def run_python(site: Any, code: str) -> Any:
     return site.page.evaluate("(code) => teachkitPyodide.runPythonAsync(code)", code)
 
 
-MODEL_ZIP = """
-import base64, json
-from types import SimpleNamespace
-import js
-from teachkit.core import decide
-from teachkit_app.teach import zips
+LESSON = """async ([classes, seed]) => {
+  const t = teachkit.teach;
+  await t.reset();
+  while (t.classes.length < classes.length) t.addClass();
+  for (let i = 0; i < classes.length; i++) {
+    t.renameClass(i, classes[i][0]);
+    const blobs = classes[i][1].map((b64) => new Blob([Uint8Array.fromBase64(b64)], {type: "image/jpeg"}));
+    await t.addExamples(i, blobs);
+  }
+  const result = await t.train({seed});
+  const base64 = async (blob) => new Uint8Array(await blob.arrayBuffer()).toBase64();
+  return {result, model: await base64(await t.exportModel()), examples: await base64(await t.exportExamples())};
+}"""
 
+#: What the page trained and the site's base, out of Pyodide (floats through JSON: exact).
+TRAINED = """
+import base64, json
+import js
+from teachkit_app.teach.main import state
+trained = state["teacher"].lesson.trained
 config = json.loads(str(js.document.getElementById("teachkit-config").textContent))
-files = {}
+base = {}
 for name in ("model.json", "weights.bin", "metadata.json"):
     response = await js.fetch(config["model"]["dir"] + name)  # the registry answers
-    files[name] = (await response.arrayBuffer()).to_bytes()
-head = js.globalThis.testHead.to_py()
-rule = decide.Rule(head.pop("threshold"), head.pop("margin"))
-trained = SimpleNamespace(**head, rule=rule)
-data = zips.model_zip(zips.BaseFiles.from_files(files), trained, counts=[30, 30, 30], name="rubbish",
-                      tfjs_version="4.22.0")
-base = {k: base64.b64encode(v).decode() for k, v in files.items()}
-json.dumps({"zip": base64.b64encode(data).decode(), "base": base})
+    base[name] = base64.b64encode((await response.arrayBuffer()).to_bytes()).decode()
+json.dumps({
+    "labels": list(trained.labels), "features": int(trained.features),
+    **{k: [float(x) for x in getattr(trained, k)] for k in ("hidden_kernel", "hidden_bias", "classes_kernel")},
+    "rule": [trained.rule.threshold, trained.rule.margin],
+    "heldout": {k: trained.heldout[k] for k in ("accuracy", "n", "correct", "examples")},
+    "base": base,
+})
 """
 
 
 @pytest.fixture(scope="module")
-def page_zip(teach_page: Any, head: dict[str, Any], folders: SimpleNamespace) -> SimpleNamespace:
-    teach_page.page.evaluate("(head) => { globalThis.testHead = head; }", head)
-    out = json.loads(run_python(teach_page, MODEL_ZIP))
-    path = folders.root / "rubbish.zip"
-    path.write_bytes(base64.b64decode(out["zip"]))
-    base = {k: base64.b64decode(v) for k, v in out["base"].items()}
-    return SimpleNamespace(path=path, base=base)
+def lesson(teach_page: Any, folders: SimpleNamespace) -> SimpleNamespace:
+    """One lesson in the page: three classes of 30 real photos, Train (seed 0), Download model,
+    Download examples; what the page trained, read from its Python."""
+    paths = {cls: sorted((folders.train / cls).iterdir()) for cls in CLASSES}
+    classes = [[cls, [_b64(p.read_bytes()) for p in paths[cls]]] for cls in CLASSES]
+    out = teach_page.page.evaluate(LESSON, [classes, 0])
+    trained = json.loads(run_python(teach_page, TRAINED))
+    model = folders.root / "lesson-model.zip"
+    model.write_bytes(base64.b64decode(out["model"]))
+    return SimpleNamespace(
+        paths=paths,
+        result=out["result"],
+        model=model,
+        examples=base64.b64decode(out["examples"]),
+        trained=trained,
+        base={k: base64.b64decode(v) for k, v in trained.pop("base").items()},
+    )
 
 
 def _read(source: Path | bytes) -> dict[str, bytes]:
@@ -157,25 +138,46 @@ def _read(source: Path | bytes) -> dict[str, bytes]:
         return {n: zf.read(n) for n in zf.namelist()}
 
 
-def test_the_page_makes_the_model_zip_cpython_makes(page_zip: SimpleNamespace, head: dict[str, Any]) -> None:
-    ours = _read(page_zip.path)
-    built = zips.model_zip(
-        zips.BaseFiles.from_files(page_zip.base), _trained(head), [30, 30, 30], name="rubbish", tfjs_version="4.22.0"
-    )
-    theirs = _read(built)
+def test_the_page_makes_the_model_zip_cpython_makes(lesson: SimpleNamespace) -> None:
+    """zips.py run by Pyodide on the page's trained head = zips.py run by CPython on the same head."""
+    from teachkit.core import decide
+
+    t = lesson.trained
+    trained = SimpleNamespace(**{k: v for k, v in t.items() if k != "rule"}, rule=decide.Rule(*t["rule"]))
+    built = zips.model_zip(zips.BaseFiles.from_files(lesson.base), trained, [TRAIN] * len(CLASSES))
+    ours, theirs = _read(lesson.model), _read(built)
     assert ours["model.json"] == theirs["model.json"] and ours["weights.bin"] == theirs["weights.bin"]
     meta, again = json.loads(ours["metadata.json"]), json.loads(theirs["metadata.json"])
     assert {k: v for k, v in meta.items() if k != "timeStamp"} == {k: v for k, v in again.items() if k != "timeStamp"}
-    assert meta["labels"] == list(CLASSES) and meta["userMetadata"]["classCounts"] == dict.fromkeys(CLASSES, 30)
+    assert meta["labels"] == list(CLASSES) and meta["userMetadata"]["classCounts"] == dict.fromkeys(CLASSES, TRAIN)
+    assert meta["userMetadata"]["heldout"]["accuracy"] == lesson.result["heldout"]["accuracy"]
+
+
+def test_teachkit_evaluate_on_the_photos_the_page_held_out_gives_the_pages_figure(
+    lesson: SimpleNamespace, tmp_path: Path
+) -> None:
+    photos = tmp_path / "held"
+    held = lesson.trained["heldout"]["examples"]
+    for cls_index, example_index, *_ in held:
+        cls = CLASSES[cls_index]
+        (photos / cls).mkdir(parents=True, exist_ok=True)
+        (photos / cls / lesson.paths[cls][example_index].name).symlink_to(lesson.paths[cls][example_index])
+    report = tmp_path / "evaluation.json"
+    assert cli.main(["evaluate", str(lesson.model), str(photos), "--json", str(report)]) == 0
+    card = json.loads(report.read_text())["card"]
+    page = lesson.result["heldout"]
+    print(f"page: {page['correct']}/{page['n']}; teachkit evaluate: {card['correct']}/{card['n']}")
+    assert card["n"] == page["n"] == len(held)
+    assert abs(card["correct"] - page["correct"]) <= 1
 
 
 def test_the_model_zip_measures_and_runs_as_the_build_says(
-    browser: Any, page_zip: SimpleNamespace, folders: SimpleNamespace, tmp_path: Path
+    browser: Any, lesson: SimpleNamespace, folders: SimpleNamespace, tmp_path: Path
 ) -> None:
     """`teachkit evaluate` on the held-out photos, and the classify page of `teachkit site` on
     the same photos (TF.js loading the zip's model): the same accuracy, photo by photo."""
     report = tmp_path / "evaluation.json"
-    assert cli.main(["evaluate", str(page_zip.path), str(folders.held), "--json", str(report)]) == 0
+    assert cli.main(["evaluate", str(lesson.model), str(folders.held), "--json", str(report)]) == 0
     evaluated = json.loads(report.read_text())
     accuracy = evaluated["card"]["accuracy"]
     built = {
@@ -184,7 +186,7 @@ def test_the_model_zip_measures_and_runs_as_the_build_says(
     }
     assert accuracy >= 0.6  # a real head on real photos (3 classes: chance is 0.33)
     site = tmp_path / "dist"
-    assert cli.main(["site", str(page_zip.path), "--out", str(site)]) == 0
+    assert cli.main(["site", str(lesson.model), "--out", str(site)]) == 0
     server = StaticServer(site).start()
     page = open_site(browser, server.url + "index.html?backend=wasm", inside=server.url)
     try:
@@ -210,7 +212,7 @@ TM_PAGE = """<!doctype html><meta charset="utf-8"><title>TM</title>
 
 
 def test_teachable_machines_library_loads_the_model_zip(
-    browser: Any, page_zip: SimpleNamespace, folders: SimpleNamespace, tmp_path: Path
+    browser: Any, lesson: SimpleNamespace, folders: SimpleNamespace, tmp_path: Path
 ) -> None:
     from tests.site.test_tm_library import LIBRARY
 
@@ -222,7 +224,7 @@ def test_teachable_machines_library_loads_the_model_zip(
     for name, src in LIBRARY.items():
         (root / name).write_bytes(src.read_bytes())
     (root / "m").mkdir()
-    for name, data in _read(page_zip.path).items():  # beside the page, as a teacher uploads them
+    for name, data in _read(lesson.model).items():  # beside the page, as a teacher uploads them
         (root / "m" / name).write_bytes(data)
     server = StaticServer(root).start()
     page = open_site(browser, server.url + "index.html", inside=server.url, wait=False)
@@ -251,35 +253,19 @@ def test_teachable_machines_library_loads_the_model_zip(
     assert set(labels["tops"]) <= set(CLASSES)
 
 
-EXPORT_EXAMPLES = """async ([classes]) => {
-  const t = teachkit.teach;
-  t.reset && await t.reset();
-  while (t.classes.length < classes.length) t.addClass();
-  for (let i = 0; i < classes.length; i++) {
-    t.renameClass(i, classes[i][0]);
-    const blobs = classes[i][1].map((b64) => new Blob([Uint8Array.fromBase64(b64)], {type: "image/jpeg"}));
-    await t.addExamples(i, blobs);
-  }
-  const blob = await t.exportExamples();
-  return new Uint8Array(await blob.arrayBuffer()).toBase64();
-}"""
-
-
 def test_the_examples_zip_from_the_page_trains_with_teachkit_train(
-    teach_page: Any, folders: SimpleNamespace, base_export: Path, tmp_path: Path
+    lesson: SimpleNamespace, base_export: Path, tmp_path: Path
 ) -> None:
-    classes = [
-        [cls, [_b64(p.read_bytes()) for p in sorted((folders.train / cls).iterdir())[:6]]] for cls in CLASSES[:2]
-    ]
-    data = base64.b64decode(teach_page.page.evaluate(EXPORT_EXAMPLES, [classes]))
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+    with zipfile.ZipFile(io.BytesIO(lesson.examples)) as zf:
         zf.extractall(tmp_path / "examples")
-    assert sorted(p.name for p in (tmp_path / "examples").iterdir()) == sorted(CLASSES[:2])
+    for cls in CLASSES:  # the pictures as the pupil gave them, in their class's folder
+        got = sorted(p.read_bytes() for p in (tmp_path / "examples" / cls).iterdir())
+        assert got == sorted(p.read_bytes() for p in lesson.paths[cls])
     models = tmp_path / "models"
     args = ["train", str(tmp_path / "examples"), "--base-from", str(base_export), "--models-dir", str(models)]
     assert cli.main([*args, "--epochs", "3", "--no-augment", "--name", "lesson"]) == 0
     meta = json.loads((models / "lesson" / "metadata.json").read_text())
-    assert meta["labels"] == list(CLASSES[:2]) and meta["userMetadata"]["classCounts"] == dict.fromkeys(CLASSES[:2], 6)
+    assert meta["labels"] == sorted(CLASSES) and meta["userMetadata"]["classCounts"] == dict.fromkeys(CLASSES, TRAIN)
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:
@@ -349,51 +335,3 @@ def test_the_teach_site_works_from_file(browser: Any, teach_only: Path) -> None:
         assert not site.outside and not site.errors
     finally:
         site.close()
-
-
-TRAIN_AND_EXPORT = """async ([classes, seed]) => {
-  const t = teachkit.teach;
-  await t.reset();
-  while (t.classes.length < classes.length) t.addClass();
-  for (let i = 0; i < classes.length; i++) {
-    t.renameClass(i, classes[i][0]);
-    const blobs = classes[i][1].map((b64) => new Blob([Uint8Array.fromBase64(b64)], {type: "image/jpeg"}));
-    await t.addExamples(i, blobs);
-  }
-  const result = await t.train({seed});
-  const blob = await t.exportModel();
-  return {result, zip: new Uint8Array(await blob.arrayBuffer()).toBase64()};
-}"""
-
-HELD_OUT = """
-import json
-from teachkit_app.teach.main import state
-json.dumps(state["teacher"].lesson.trained.heldout["examples"])
-"""
-
-
-def test_a_model_trained_in_the_page_measures_in_the_build_as_in_the_page(
-    teach_page: Any, folders: SimpleNamespace, tmp_path: Path
-) -> None:
-    """The whole lesson: photos in, Train, Download model; `teachkit evaluate` on the photos the
-    page held out gives the page's held-out accuracy."""
-    if not (APP / "teach" / "trainer.py").is_file():
-        pytest.skip("teach/trainer.py (the page's trainer) is not in this tree yet")
-    per_class = TRAIN
-    paths = {cls: sorted((folders.train / cls).iterdir())[:per_class] for cls in CLASSES}
-    classes = [[cls, [_b64(p.read_bytes()) for p in paths[cls]]] for cls in CLASSES]
-    out = teach_page.page.evaluate(TRAIN_AND_EXPORT, [classes, 0])
-    held = json.loads(run_python(teach_page, HELD_OUT))
-    (tmp_path / "model.zip").write_bytes(base64.b64decode(out["zip"]))
-    photos = tmp_path / "held"
-    for cls_index, example_index, *_ in held:
-        cls = CLASSES[cls_index]
-        (photos / cls).mkdir(parents=True, exist_ok=True)
-        (photos / cls / paths[cls][example_index].name).symlink_to(paths[cls][example_index])
-    report = tmp_path / "evaluation.json"
-    assert cli.main(["evaluate", str(tmp_path / "model.zip"), str(photos), "--json", str(report)]) == 0
-    card = json.loads(report.read_text())["card"]
-    page = out["result"]["heldout"]
-    print(f"page: {page['correct']}/{page['n']}; teachkit evaluate: {card['correct']}/{card['n']}")
-    assert card["n"] == page["n"] == len(held)
-    assert abs(card["correct"] - page["correct"]) <= 1
