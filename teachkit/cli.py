@@ -75,7 +75,8 @@ def _add_photos_option(p: argparse.ArgumentParser) -> None:
         "--photos",
         type=Path,
         help="the photos folder the model was trained on: the model card shows thumbnails of its held-out "
-        "photos from this folder only (default: no thumbnails)",
+        "photos from this folder only (default: no thumbnails); for a Teachable Machine export, 'none of these' "
+        "is fitted on these photos (without them its site has no such verdict)",
     )
 
 

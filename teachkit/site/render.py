@@ -346,6 +346,13 @@ def build_site(
     fileio.recover(out)
     theirs = check_out(out)
     with open_model(Path(model)) as files:
+        if photos is not None and not files.is_teachkit and files.outliers is None:
+            # A Teachable Machine export has no summary of its training photos: the teacher's
+            # photos give it "none of these" (teachkit.evaluation.outliers).
+            from teachkit.evaluation import outliers
+
+            files, said = outliers.fit_from_photos(files, Path(photos))
+            print(said)
         warnings = _warnings(files)
         if strict and warnings:
             raise SiteError("; ".join(warnings) + " (strict mode stops on warnings)", option="strict")
