@@ -301,7 +301,7 @@ def test_bad_zips_opened_in_the_page_are_refused_and_nothing_is_lost(teach_page:
     for case, (data, words) in cases.items():
         got = teach_page.page.evaluate(OPEN, [_b64(data)])
         assert got["error"] and words in got["error"] and got["same"], (case, got)
-    assert not teach_page.errors
+    assert not teach_page.errors and not teach_page.outside  # hosted: nothing from outside the site
 
 
 OPEN_TM = """
