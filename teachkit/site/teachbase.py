@@ -28,10 +28,13 @@ TFJS = "@tensorflow/tfjs"
 
 
 def _from_export(path: Path) -> tuple[dict[str, Any], bytes, Path]:
-    with open_model(path) as files:
-        model = json.loads(files.files["model.json"])
-        paths = [p for group in model["weightsManifest"] for p in group["paths"]]
-        return model, b"".join(files.files[p] for p in paths), files.dir
+    try:
+        with open_model(path) as files:
+            model = json.loads(files.files["model.json"])
+            paths = [p for group in model["weightsManifest"] for p in group["paths"]]
+            return model, b"".join(files.files[p] for p in paths), files.dir
+    except ModelError as e:  # the sentence names the path; the command line adds --base-from
+        raise ModelError(str(e), option=e.option or "base_from") from None
 
 
 def _from_keras() -> tuple[dict[str, Any], bytes]:
