@@ -339,3 +339,12 @@ def test_an_opened_model_gives_its_head_for_this_pages_base(
     other["weights.bin"] = bytes(4) + other["weights.bin"][4:]  # another base: its first weight differs
     with pytest.raises(TeachError, match="another base model"):
         saved.head(zips.BaseFiles.from_files(other))
+
+
+def test_hostile_model_files_are_refused_before_their_weights_are_read(animals: dict[str, bytes]) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000  # nested past any recursion limit
+    with pytest.raises(TeachError, match="cannot be used"):
+        zips.open_zip(_zip({**animals, "model.json": deep}))
+    huge = _zip({**animals, "weights.bin": animals["weights.bin"] + bytes(10 << 20)})
+    with pytest.raises(TeachError, match="truncated or belongs to another model"):
+        zips.open_zip(huge)

@@ -36,6 +36,8 @@ MAX_FILES = 5000
 MAX_BYTES = 300 * 2**20
 #: The build's limit for one photo (teachkit.data.photos: 100 MB).
 MAX_PHOTO_BYTES = 100 * 2**20
+#: The build's limit for model.json and metadata.json (teachkit.model.files; a real one is 92 KB).
+MAX_JSON_BYTES = 16 * 2**20
 #: The pictures the page decodes (createImageBitmap in every browser), by their first bytes.
 IMAGE_MAGIC = (
     (b"\xff\xd8\xff", "jpg"),
@@ -268,18 +270,24 @@ def _open_model(zf: zipfile.ZipFile, files: list[zipfile.ZipInfo], model: zipfil
     if "metadata.json" not in beside:
         raise TeachError(_("This model zip has no metadata.json beside its model.json, so it cannot be used."))
     try:
+        for n in ("model.json", "metadata.json"):
+            if beside[n].file_size > MAX_JSON_BYTES:
+                raise modelcheck.Invalid(f"{n} is {beside[n].file_size // 2**20} MB, far more than a model's")
         raw = {n: zipcheck.read(zf, beside[n], name) for n in ("model.json", "metadata.json")}
         model_json, meta = _json(raw["model.json"]), _json(raw["metadata.json"])
         paths = modelcheck.validate(model_json, meta, where=name)
         missing = [p for p in paths if p not in beside]
         if missing:
             raise TeachError(_("This model zip has no %(name)s, so it cannot be used.") % {"name": missing[0]})
+        # The sizes the directory declares first: a weights file of the wrong size is never inflated.
+        modelcheck.validate(model_json, meta, {p: beside[p].file_size for p in paths}, where=name)
         out = {**raw, **{p: zipcheck.read(zf, beside[p], name) for p in paths}}
         modelcheck.validate(model_json, meta, {p: len(out[p]) for p in paths}, where=name)
         modelcheck.check_finite(model_json, out, where=name)
     except zipcheck.Refused as e:
         raise _refusal(e) from None
-    except (ValueError, UnicodeDecodeError) as e:  # modelcheck.Invalid is a ValueError, as bad JSON is
+    # modelcheck.Invalid is a ValueError, as bad JSON is; JSON nested thousands deep is a RecursionError
+    except (ValueError, RecursionError) as e:
         raise TeachError(_("The model in this zip cannot be used: %(why)s") % {"why": str(e)[:300]}) from None
     labels = [str(x) for x in meta["labels"]]
     return OpenedModel(out, meta, labels, meta.get("packageName") == "teachkit")
