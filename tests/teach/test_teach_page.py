@@ -162,6 +162,33 @@ def test_try_it_classifies_with_the_new_model(site: Any, tm_exports: Path) -> No
     assert page.locator("#try-results .result .verdict").first.inner_text() == "elephants"
 
 
+#: A photo dropped on a class card, then pasted (into the class last used), as the browser sends them.
+DROP_AND_PASTE = """async ([b64, i]) => {
+    const file = () => new File([Uint8Array.fromBase64(b64)], 'drop.jpg', {type: 'image/jpeg'});
+    const card = document.querySelectorAll('#classes > li')[i];
+    let dt = new DataTransfer(); dt.items.add(file());
+    card.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+    dt = new DataTransfer(); dt.items.add(file());
+    document.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true}));
+}"""
+
+
+def test_the_same_photo_in_two_classes_is_advised_and_deleted_one_by_one(site: Any, tm_exports: Path) -> None:
+    page = site.page
+    same = photos(tm_exports, "elephants", 0, 1)[0]  # already an example of elephants
+    page.evaluate(DROP_AND_PASTE, [base64.b64encode(same.read_bytes()).decode(), 1])
+    page.wait_for_function(f"() => teachkit.teach.classes[1].count === {PER_CLASS + 2}")
+    page.evaluate("() => teachkit.teach.train({seed: 0})")
+    advice = page.locator("#advice li").all_inner_texts()
+    assert any(a.startswith("The same picture (or almost the same) is in elephants and in butterflies") for a in advice)
+    assert any("only 14 examples" in a for a in advice)  # under 20 per class
+    # Delete the two copies with their buttons: the newest thumbnails of butterflies.
+    for _ in range(2):
+        page.locator("#classes > li").nth(1).locator(".thumbs .delete-example").last.click()
+    assert [c["count"] for c in classes(site)] == [PER_CLASS, PER_CLASS]
+    assert "press Train again" in page.locator("#train-status").inner_text()
+
+
 def test_the_page_passes_axe_and_has_touch_sized_controls(site: Any) -> None:
     if not AXE.exists():
         pytest.skip(f"{AXE} is absent: run `make setup` (npm ci in tests/)")

@@ -143,3 +143,10 @@ def test_record_each_class_train_and_the_live_verdict_follows_the_feed(
     with filming(playwright_api, profile, feeds["elephants"], url) as page:
         assert counts(page)[0] == added
         train_and_watch(page, "elephants")
+        # Space held on the record button records too (the keyboard's press and hold).
+        button = page.locator("#classes > li").nth(0).locator("button.record")
+        button.focus()
+        page.keyboard.down(" ")
+        page.wait_for_timeout(HOLD_MS)
+        page.keyboard.up(" ")
+        assert counts(page)[0] > added
