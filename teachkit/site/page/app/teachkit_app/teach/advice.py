@@ -22,8 +22,12 @@ MIN_EXAMPLES_WARNING = 20
 IMBALANCE_RATIO = 2.0
 LIGHT_BRIGHTNESS_SPREAD = 0.04
 LIGHT_WARMTH_SPREAD = 0.06
-#: Cosine similarity of two embeddings above which two pictures are taken for the same one. A
-#: re-saved or resized copy measures above 0.99; two webcam frames of one pose, about that too.
+#: Cosine similarity of two embeddings from which two pictures of two classes are taken for the
+#: same one. Stricter than the split's near copies (teachkit.core.recipe.BURST_SIMILARITY, 0.9,
+#: where re-shot, re-lit or re-encoded copies measured 0.87-1.00): two different things held up in
+#: front of one webcam and one background share most of the picture, and a pupil told "the same
+#: picture" about them would be misled. Not measured on such webcam pairs yet; the very same
+#: photo in two classes measures 1.0 (tests/teach/test_teach_page.py).
 SAME_PICTURE = 0.99
 
 
