@@ -289,3 +289,24 @@ def test_start_over_empties_the_lesson(site: Any) -> None:
     assert not site.errors, site.errors
     assert not site.outside
     assert not [m for m in site.console if re.search(r"Traceback|PythonError", m)]
+
+
+def test_the_pages_advice_uses_the_reports_thresholds() -> None:
+    """teach/advice.py (Pyodide, no NumPy) repeats teachkit check's thresholds: they must agree."""
+    import ast
+
+    from teachkit.data import report
+    from teachkit.site.sources import APP
+
+    tree = ast.parse((APP / "teach" / "advice.py").read_text(encoding="utf-8"))
+    values = {
+        t.id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+    assert values["MIN_EXAMPLES_WARNING"] == report.MIN_PHOTOS_WARNING
+    assert values["IMBALANCE_RATIO"] == report.IMBALANCE_RATIO
+    assert values["LIGHT_BRIGHTNESS_SPREAD"] == report.LIGHT_BRIGHTNESS_SPREAD
+    assert values["LIGHT_WARMTH_SPREAD"] == report.LIGHT_WARMTH_SPREAD
