@@ -138,3 +138,64 @@ def test_evaluate_warns_on_the_training_folder(trained_trashnet: Path, trashnet:
     assert evaluate._trained_on(trained_trashnet, trashnet.resolve())
     assert evaluate._trained_on(trained_trashnet, (trashnet / "glass").resolve())  # a part of it
     assert not evaluate._trained_on(trained_trashnet, tmp_path)
+
+
+def test_card_shows_the_not_sure_modes_and_none_of_these(trained_trashnet: Path) -> None:
+    """The card reports what each --not-sure setting does on the held-out photos (recomputed here)
+    and the none-of-these verdict's share of class photos turned away, in the terminal and the page."""
+    import io
+
+    from teachkit.core import decide, notsure
+
+    metrics = json.loads((trained_trashnet / "metrics.json").read_text())
+    s = card.load_summary(trained_trashnet)
+    labels = metrics["labels"]
+    truth = [labels.index(p["label"]) for p in metrics["predictions"]]
+    probs = [p["probabilities"] for p in metrics["predictions"]]
+    assert s["not_sure"]["mode"] == "balanced"
+    for m in s["not_sure"]["modes"].values():
+        rule = decide.Rule(m["threshold"], m["margin"])
+        effect = notsure.rule_on(probs, truth, rule)
+        assert m["answered"] == pytest.approx(effect["answered"])
+    chosen = s["not_sure"]["modes"]["balanced"]
+    assert (chosen["threshold"], chosen["margin"]) == (s["not_sure"]["threshold"], s["not_sure"]["margin"])
+    away = s["outliers"]
+    scores = [p["outlier_score"] for p in metrics["predictions"]]
+    assert away["available"] and away["n"] == len(scores)
+    assert away["turned_away"] == pytest.approx(sum(x > away["threshold"] for x in scores) / len(scores))
+    out = io.StringIO()
+    card.print_card(s, out)
+    text = out.getvalue()
+    assert "balanced  answers" in text and "(this model's)" in text
+    assert '"None of these" when a photo is further than' in text
+    assert f"It turned away {away['turned_away']:.0%} of these {away['n']} photos" in text
+    html = _render(card_page.card_context(trained_trashnet, Path("/nonexistent"), photos=None))
+    assert 'class="modes"' in html and "right among answers" in html
+    assert 'When it says "none of these"' in html and f"{away['threshold']:.3f}" in html
+
+
+def test_evaluate_shows_none_of_these_on_other_things(
+    trained_trashnet: Path, trashnet: Path, tm_exports: Path, tmp_path: Path
+) -> None:
+    """`evaluate` on a folder with a class of the model and a folder of other things (animals):
+    each class photo carries its score, the others are shown to "none of these" and counted."""
+    import io
+
+    from teachkit.evaluation import evaluate
+
+    folder = tmp_path / "room"
+    (folder / "glass").mkdir(parents=True)
+    (folder / "animals").mkdir()
+    for src in sorted((trashnet / "glass").glob("*.jpg"))[-6:]:
+        (folder / "glass" / src.name).symlink_to(src)
+    for src in sorted((tm_exports / "animals-4class" / "samples").glob("*/*"))[::20]:
+        (folder / "animals" / f"{src.parent.name}-{src.name}").symlink_to(src)
+    out = io.StringIO()
+    evaluate.run_evaluate(trained_trashnet, folder, None, out)
+    record = evaluate.evaluate(trained_trashnet, folder)
+    others = record["outliers"]["others"]
+    assert others["n"] == 10 and others["caught"] >= 0.8
+    assert all(isinstance(p["outlier_score"], float) for p in record["predictions"])
+    text = out.getvalue()
+    assert f"It caught {others['caught']:.0%} of the 10 photos in folders that are no class." in text
+    assert "What each mode would do here" in text  # chosen on the model's own validation predictions

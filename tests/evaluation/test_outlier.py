@@ -1,0 +1,136 @@
+""" "None of these" (teachkit/core/outlier.py): the score recomputed independently with NumPy from
+the stored summary, the threshold rule, the 8-bit storage, the checks of a damaged summary, and
+a real model's summary: its class photos kept, other things turned away."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import math
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from teachkit.core import outlier
+
+
+def _clusters(seed: int = 1, dims: int = 64, per_class: int = 40) -> tuple[list[list[float]], list[int]]:
+    """Non-negative vectors around three directions, like pooled ReLU features of three classes."""
+    rng = random.Random(seed)
+    centres = [[rng.random() ** 4 for _ in range(dims)] for _ in range(3)]
+    xs, ys = [], []
+    for c, centre in enumerate(centres):
+        for _ in range(per_class):
+            xs.append([max(0.0, v + rng.gauss(0, 0.05)) for v in centre])
+            ys.append(c)
+    return xs, ys
+
+
+def _numpy_score(summary: dict, x: list[float]) -> float:
+    """The score from the stored bytes, computed without core.outlier: lo + q x step, unit
+    length, cosine distance, mean of the nearest."""
+    protos = []
+    for p in summary["prototypes"]:
+        q = np.frombuffer(base64.b64decode(p["data"]), np.uint8).astype(np.float64)
+        v = p["lo"] + q * p["step"]
+        protos.append(v / np.linalg.norm(v))
+    u = np.asarray(x, np.float64)
+    u = u / np.linalg.norm(u)
+    d = np.sort(1 - np.stack(protos) @ u)
+    return float(d[: summary["nearest"]].mean())
+
+
+def test_the_score_is_the_cosine_distance_to_the_nearest_prototypes() -> None:
+    xs, ys = _clusters()
+    summary = outlier.fit(xs[::2], ys[::2], xs[1::2], ["a", "b", "c"])
+    det = outlier.Detector(summary)
+    assert len(summary["prototypes"]) == 3 * outlier.PER_CLASS
+    rng = random.Random(5)
+    probes = xs[1::7] + [[rng.random() for _ in range(64)] for _ in range(5)]
+    for x in probes:
+        assert det.score(x) == pytest.approx(_numpy_score(summary, x), abs=1e-12)
+
+
+def test_fitting_is_deterministic_and_takes_plain_lists() -> None:
+    xs, ys = _clusters()
+    a = outlier.fit(xs[::2], ys[::2], xs[1::2], ["a", "b", "c"])
+    b = outlier.fit([list(x) for x in xs[::2]], list(ys[::2]), [list(x) for x in xs[1::2]], ("a", "b", "c"))
+    assert json.dumps(a) == json.dumps(b)
+    assert json.loads(json.dumps(a)) == a  # JSON as it is stored
+
+
+def test_the_threshold_turns_away_at_most_five_percent_of_validation() -> None:
+    """The conformal quantile: the ceil(0.95 (n + 1))-th smallest validation score."""
+    scores = [i / 100 for i in range(100)]  # 0.00 .. 0.99
+    t = outlier.threshold_for(scores)
+    assert t == sorted(scores)[math.ceil(0.95 * 101) - 1] == 0.95
+    assert sum(s > t for s in scores) / len(scores) <= 0.05
+    assert outlier.threshold_for([0.3, 0.1, 0.2]) == 0.3  # too few to leave any out: the largest
+    xs, ys = _clusters(per_class=60)
+    summary = outlier.fit(xs[::3], ys[::3], xs[1::3], ["a", "b", "c"])
+    assert summary["validation"]["turned_away"] <= 0.05
+    det = outlier.Detector(summary)
+    assert sum(det.score(x) > det.threshold for x in xs[1::3]) <= 0.05 * len(xs[1::3])
+
+
+def test_other_things_score_far() -> None:
+    xs, ys = _clusters()
+    det = outlier.Detector(outlier.fit(xs[::2], ys[::2], xs[1::2], ["a", "b", "c"]))
+    rng = random.Random(9)
+    others = [[rng.random() ** 4 for _ in range(64)] for _ in range(20)]  # other directions
+    assert all(det.is_outlier(x) for x in others)
+    assert not det.is_outlier(xs[1])
+
+
+def test_a_damaged_summary_is_refused() -> None:
+    xs, ys = _clusters()
+    good = outlier.fit(xs[::2], ys[::2], xs[1::2], ["a", "b", "c"])
+    outlier.check(good)
+    bad = []
+    for change in (
+        lambda s: s.update(version=99),
+        lambda s: s.update(dims=-1),
+        lambda s: s.update(threshold="far"),
+        lambda s: s.update(threshold=float("nan")),
+        lambda s: s.update(prototypes=[]),
+        lambda s: s.update(nearest=10_000),
+        lambda s: s["prototypes"][0].update(data="!!not base64"),
+        lambda s: s["prototypes"][0].update(data=base64.b64encode(b"\0" * 3).decode()),
+        lambda s: s.update(labels="abc"),
+    ):
+        s = copy.deepcopy(good)
+        change(s)
+        bad.append(s)
+    for s in bad:
+        with pytest.raises(outlier.Invalid):
+            outlier.Detector(s)
+    with pytest.raises(ValueError):
+        outlier.Detector(good).score([1.0] * 5)  # another dimension than the summary's
+
+
+@pytest.mark.slow
+def test_a_trained_models_summary_keeps_its_classes_and_turns_others_away(
+    trained_trashnet: Path, tm_exports: Path
+) -> None:
+    """The real pipeline's summary (trashnet-subset): most held-out class photos kept, the animals
+    samples (other things) turned away by the build's predictor, which the page's parity test holds."""
+    from teachkit.model import predict
+
+    metrics = json.loads((trained_trashnet / "metrics.json").read_text())
+    meta = json.loads((trained_trashnet / "metadata.json").read_text())
+    assert meta["userMetadata"]["outliers"] == "outliers.json"
+    assert (trained_trashnet / "outliers.json").stat().st_size < 200_000
+    away = metrics["outliers"]
+    assert away["validation"]["turned_away"] <= 0.05
+    assert away["turned_away"] <= 0.12  # held-out photos: about 5%, a few more on unseen sessions
+    scores = [p["outlier_score"] for p in metrics["predictions"]]
+    assert sum(s > away["threshold"] for s in scores) / len(scores) == pytest.approx(away["turned_away"])
+    predictor = predict.load(trained_trashnet)
+    animals = sorted((tm_exports / "animals-4class" / "samples").glob("*/*"))[::10]
+    good, inputs, _ = predictor.decode_paths(animals)
+    _, embeddings = predictor.forward(inputs)
+    caught = [s > predictor.detector.threshold for s in predictor.outlier_scores(embeddings)]
+    assert sum(caught) / len(caught) >= 0.8
