@@ -134,3 +134,73 @@ def test_a_trained_models_summary_keeps_its_classes_and_turns_others_away(
     _, embeddings = predictor.forward(inputs)
     caught = [s > predictor.detector.threshold for s in predictor.outlier_scores(embeddings)]
     assert sum(caught) / len(caught) >= 0.8
+
+
+@pytest.mark.slow
+def test_a_damaged_or_foreign_summary_stops_the_model(trained_trashnet: Path, tmp_path: Path) -> None:
+    """model/files.py checks outliers.json like the other files: one sentence, a ModelError."""
+    import shutil
+
+    from teachkit.errors import ModelError
+    from teachkit.model.files import open_model
+
+    cases = {
+        "damaged": lambda d: (d / "outliers.json").write_text('{"version": 1, "method": "prototypes-cosine"}'),
+        "missing": lambda d: (d / "outliers.json").unlink(),
+        "not json": lambda d: (d / "outliers.json").write_text("{"),
+        "other classes": lambda d: (d / "outliers.json").write_text(
+            (d / "outliers.json").read_text().replace('"cardboard"', '"carton"', 1)
+        ),
+        "other file": lambda d: (d / "metadata.json").write_text(
+            (d / "metadata.json").read_text().replace('"outliers": "outliers.json"', '"outliers": "../x.json"')
+        ),
+    }
+    for name, spoil in cases.items():
+        folder = tmp_path / name.replace(" ", "-")
+        shutil.copytree(trained_trashnet, folder)
+        spoil(folder)
+        with pytest.raises(ModelError) as e, open_model(folder):
+            pass
+        assert "outliers" in str(e.value) and "\n" not in str(e.value), name
+    with open_model(trained_trashnet) as files:
+        assert files.info.outliers == "outliers.json" and files.outliers["labels"] == files.labels
+
+
+@pytest.mark.slow
+def test_a_teachable_machine_export_gets_none_of_these_from_the_teachers_photos(
+    tm_exports: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`teachkit site EXPORT --photos DIR` fits the summary on the teacher's photos (the export's
+    own base) and ships it; without photos the About page says there is no such verdict."""
+    from teachkit.site import build_site
+
+    export = tm_exports / "animals-4class"
+    photos = tmp_path / "photos"
+    for d in sorted((export / "samples").iterdir()):
+        (photos / d.name).mkdir(parents=True)
+        for src in sorted(d.iterdir())[:25]:
+            (photos / d.name / src.name).symlink_to(src)
+    with_photos = build_site(export, tmp_path / "with", photos=photos)
+    said = capsys.readouterr().out
+    assert "'None of these' fitted on" in said
+    (model_dir,) = with_photos.glob("model-*")
+    assert (model_dir / "outliers.json.js").exists()
+    about = (with_photos / "about.html").read_text()
+    assert "When a picture lies further from every class" in about
+    without = build_site(export, tmp_path / "without")
+    (model_dir,) = without.glob("model-*")
+    assert not (model_dir / "outliers.json.js").exists()
+    assert "Never: this model has no summary of its training photos" in (without / "about.html").read_text()
+
+
+def test_the_not_sure_option_reaches_the_recipe() -> None:
+    from teachkit import cli
+
+    parser = cli.make_parser()
+    for mode in ("strict", "balanced", "off"):
+        args = parser.parse_args(["train", "photos", "--not-sure", mode])
+        assert cli._train_options(args).recipe.not_sure == mode
+    assert cli._train_options(parser.parse_args(["train", "photos"])).recipe.not_sure == "balanced"
+    with pytest.raises(SystemExit) as e:
+        parser.parse_args(["train", "photos", "--not-sure", "lenient"])
+    assert e.value.code == 2
