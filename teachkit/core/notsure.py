@@ -10,8 +10,9 @@ the validation photos to answer, the least confident ones turned away. An error 
 transfer: "at most 5% wrong on the validation part" (photos from the same sessions as the
 training photos) chose "95% sure" on trashnet-subset, which answered 24% of the photos taken later.
 Measured with bench/verdicts.py (5 seeds, trained on photos 1-100 of each class, measured on
-101-150): answering the most confident 87% of the validation photos answered 82% of the later
-photos, and those answers were right 8.4 points more often than all answers.
+101-150): answering the most confident 86% of the validation photos answered 82% of the later
+photos, and those answers were right 8 points more often than all answers (87%: 83% and 7.8
+points; 85%: 81% and 8.4 points; the window where both goals hold is narrow).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ MIN_SHARE_FALLBACK = 0.5
 #: least confident ones turned away. New photos are less familiar, so fewer of them are answered:
 #: trashnet-subset's later photos were answered about 5 points less often than validation ones.
 #: "off" always answers. ("error" is the former rule: at most ``max_error`` wrong on validation.)
-TARGET_SHARE = {"strict": 0.75, "balanced": 0.87}
+TARGET_SHARE = {"strict": 0.75, "balanced": 0.86}
 MODES = ("strict", "balanced", "off")
 DEFAULT_MODE = "balanced"
 
