@@ -75,6 +75,7 @@ def test_too_few_examples_names_the_class() -> None:
     assert recipe.split(_labels({0: 5, 1: 2}), list(range(7)), 0.15, 0, with_heldout=False).heldout == []
 
 
+@pytest.mark.slow
 def test_the_builds_split_is_the_recipes(trashnet_embedded) -> None:
     """dataset.split (the build) with the embeddings' groups is recipe.split with those groups."""
     from teachkit.data import dataset
@@ -133,6 +134,7 @@ def test_a_fast_products_rounding_never_changes_the_groups() -> None:
         assert recipe.burst_groups(rows, cosines=skewed) == want
 
 
+@pytest.mark.slow
 def test_the_builds_numpy_groups_are_the_recipes(trashnet_embedded) -> None:
     from teachkit.data import dataset
 
