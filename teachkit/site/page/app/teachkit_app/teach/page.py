@@ -68,6 +68,8 @@ class TeachPage:
         self.current = 0
         #: example id -> its thumbnail's blob: URL (revoked when the example goes).
         self.urls: dict[str, str] = {}
+        #: Class id -> its card's parts and its shown thumbnails (example id -> [li, img, has a src]).
+        self.cards: dict[str, dict[str, Any]] = {}
         #: Example ids per class when the shown result was trained (the confusion cells' photos).
         self.trained_ids: list[list[str]] = []
         self._proxies: list[Any] = []
@@ -195,6 +197,7 @@ class TeachPage:
         alive = {e.id for c in self.teacher.lesson.classes for e in c.examples}
         for gone in [k for k in self.urls if k not in alive]:
             js.window.URL.revokeObjectURL(self.urls.pop(gone))
+        self.cards = {}
         items = [self._class_card(k, c) for k, c in enumerate(self.teacher.lesson.classes)]
         self.classes_list.replaceChildren(*items)
         self.current = min(self.current, len(items) - 1)
@@ -232,7 +235,9 @@ class TeachPage:
         thumbs = _el("ul", "thumbs")
         thumbs.setAttribute("aria-label", _("Examples of %(name)s") % {"name": cls.name})
         li.append(thumbs)
-        li.append(_el("p", "more"))
+        more = _el("p", "more")
+        li.append(more)
+        self.cards[cls.id] = {"card": li, "count": count, "list": thumbs, "more": more, "items": {}}
 
         index = lambda: self._index_of(li)  # noqa: E731 - the card's place now, not when drawn
         teacher = self.teacher
@@ -306,38 +311,37 @@ class TeachPage:
 
     def update_examples(self, only: int | None = None) -> None:
         """Counts and thumbnails of every class (or of class ``only``), without redrawing the
-        cards (a held record button, a name being typed stay as they are)."""
+        cards (a held record button, a name being typed stay as they are). What is shown is
+        tracked in Python: a recorded frame adds one thumbnail and touches nothing else (reading
+        the thumbnails back from the page cost a few ms per frame, measured in bench/teach_page.py)."""
         assert self.teacher is not None
-        cards = self.classes_list.children
+        alive = {e.id for c in self.teacher.lesson.classes for e in c.examples}
         for k, cls in enumerate(self.teacher.lesson.classes):
-            if k >= cards.length:
-                break
-            if only is not None and k != only:
+            if (only is not None and k != only) or cls.id not in self.cards:
                 continue
-            card = cards.item(k)
+            parts = self.cards[cls.id]
             n = len(cls.examples)
-            card.querySelector(".count").textContent = ngettext("%(n)d example", "%(n)d examples", n) % {"n": n}
-            card.dataset.count = str(n)
-            thumbs = card.querySelector(".thumbs")
+            parts["count"].textContent = ngettext("%(n)d example", "%(n)d examples", n) % {"n": n}
+            parts["card"].dataset.count = str(n)
             shown = cls.examples[-MAX_THUMBS:]
             wanted = {e.id for e in shown}
-            for item in [thumbs.children.item(m) for m in range(thumbs.children.length)]:
-                if str(item.dataset.exampleId) not in wanted:
-                    item.remove()
-            have = set()
-            by_id = {e.id: e for e in shown}
-            for m in range(thumbs.children.length):
-                item = thumbs.children.item(m)
-                have.add(str(item.dataset.exampleId))
-                img = item.firstElementChild
-                example = by_id.get(str(item.dataset.exampleId))
-                if not img.getAttribute("src") and example is not None and example.image:
-                    img.src = self._url(example)  # a camera picture's JPEG, encoded since
-            for number, example in enumerate(shown, start=len(cls.examples) - len(shown) + 1):
-                if example.id not in have:
-                    thumbs.append(self._thumb(k, cls, example, number))
+            thumbs: dict[str, Any] = parts["items"]
+            for gone in [i for i in thumbs if i not in wanted]:
+                thumbs.pop(gone)[0].remove()
+                if gone not in alive and gone in self.urls:
+                    js.window.URL.revokeObjectURL(self.urls.pop(gone))
+            first = n - len(shown) + 1
+            for number, example in enumerate(shown, start=first):
+                entry = thumbs.get(example.id)
+                if entry is None:
+                    li, img = self._thumb(k, cls, example, number)
+                    thumbs[example.id] = [li, img, bool(example.image)]
+                    parts["list"].append(li)  # the newest: at the end
+                elif example.image and not entry[2]:
+                    entry[1].src = self._url(example)  # a camera picture's JPEG, encoded since
+                    entry[2] = True
             more = n - len(shown)
-            card.querySelector(".more").textContent = _("and %(n)d older examples") % {"n": more} if more > 0 else ""
+            parts["more"].textContent = _("and %(n)d older examples") % {"n": more} if more > 0 else ""
 
     def _url(self, example: Example) -> str:
         if example.id not in self.urls:
@@ -345,7 +349,7 @@ class TeachPage:
             self.urls[example.id] = str(js.window.URL.createObjectURL(blob))
         return self.urls[example.id]
 
-    def _thumb(self, k: int, cls: TeachClass, example: Example, number: int) -> Any:
+    def _thumb(self, k: int, cls: TeachClass, example: Example, number: int) -> tuple[Any, Any]:
         li = _el("li", "thumb-item")
         li.dataset.exampleId = example.id
         img = _el("img", "example")
@@ -364,7 +368,7 @@ class TeachPage:
 
         self._listen(button, "click", delete)
         li.append(button)
-        return li
+        return li, img
 
     # -- adding examples -----------------------------------------------------------------------
     async def add_files(self, i: int, chosen: list[Any]) -> int:
