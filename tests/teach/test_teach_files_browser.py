@@ -21,6 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 
 from teachkit import cli
@@ -119,7 +120,10 @@ def lesson(teach_page: Any, folders: SimpleNamespace) -> SimpleNamespace:
     Download examples; what the page trained, read from its Python."""
     paths = {cls: sorted((folders.train / cls).iterdir()) for cls in CLASSES}
     classes = [[cls, [_b64(p.read_bytes()) for p in paths[cls]]] for cls in CLASSES]
-    out = teach_page.page.evaluate(LESSON, [classes, 0])
+    try:
+        out = teach_page.page.evaluate(LESSON, [classes, 0])
+    except Exception as e:  # the page's console says why
+        raise AssertionError(f"{e}\nthe page's errors: {teach_page.errors[-5:]}") from None
     trained = json.loads(run_python(teach_page, TRAINED))
     model = folders.root / "lesson-model.zip"
     model.write_bytes(base64.b64decode(out["model"]))
@@ -335,3 +339,36 @@ def test_the_teach_site_works_from_file(browser: Any, teach_only: Path) -> None:
         assert not site.outside and not site.errors
     finally:
         site.close()
+
+
+OPEN_AND_CLASSIFY = """async ([zip, photos]) => {
+  const t = teachkit.teach;
+  const said = await t.open(new Blob([Uint8Array.fromBase64(zip)], {type: "application/zip"}));
+  const rows = [];
+  for (const b64 of photos) {
+    const r = await t.classify(new Blob([Uint8Array.fromBase64(b64)], {type: "image/jpeg"}));
+    rows.push(Object.fromEntries(r.probabilities.map((p) => [p.label, p.probability])));
+  }
+  return {said, rows, classes: t.classes.map((c) => c.name)};
+}"""
+
+
+def test_a_teachable_machine_export_opened_in_the_page_answers_as_the_build(
+    teach_page: Any, lesson: SimpleNamespace, tm_exports: Path
+) -> None:
+    """Open takes a real TM export's zip: its head on the page's base answers Try it with the
+    export's own probabilities (the build's, through TensorFlow) within the classify page's 0.01."""
+    from teachkit.model import predict
+
+    export = tm_exports / "animals-4class"
+    files = {
+        f"tm-my-image-model/{n}": (export / n).read_bytes() for n in ("model.json", "weights.bin", "metadata.json")
+    }
+    paths = [p for _, p in sorted((d.name, p) for d in (export / "samples").iterdir() for p in sorted(d.iterdir())[:2])]
+    got = teach_page.page.evaluate(OPEN_AND_CLASSIFY, [_b64(_zip(files)), [_b64(p.read_bytes()) for p in paths]])
+    built = predict.load(export)
+    expected, _ = built.predict_paths(paths)
+    page = np.array([[row[label] for label in built.labels] for row in got["rows"]])
+    print(f"opened TM export in the page vs the build: |dp| <= {np.abs(page - expected).max():.4f}")
+    assert np.abs(page - expected).max() <= 0.01
+    assert set(built.labels) <= set(got["classes"]) and set(CLASSES) <= set(got["classes"])  # nothing lost
