@@ -41,6 +41,9 @@ from teachkit.features import basemodel, embeddings  # noqa: E402
 from teachkit.training import head  # noqa: E402
 from teachkit.training.train import Recipe, fit  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+import verdicts  # noqa: E402
+
 DEFAULT_PHOTOS = ROOT.parent / "shared" / "fixtures" / "datasets" / "trashnet-subset"
 DEFAULT_BASE = ROOT.parent / "shared" / "fixtures" / "tm-exports" / "animals-4class"
 #: The later-photos split: train on photos 1-100 of each class, measure on 101-150.
@@ -109,6 +112,7 @@ def main() -> int:
     header = f"{'TM as it runs':>13}  {'TM recipe':>9}  {'Teachkit':>8}"
     print(f"{'seed':>4}  {'split':>6}  {'held out':>8}  {header}  {'seconds':>7}")
     scores: dict[str, dict[str, list[float]]] = {}
+    verdict_rows: dict = {}  # "not sure" and "none of these" per split and recipe (bench/verdicts.py)
     for seed in range(args.seeds):
         splits = {"random": dataset.split(infos, 0.15, seed)}
         if all(n is not None for n in numbers):
@@ -130,6 +134,10 @@ def main() -> int:
             for recipe, acc in (("TM as it runs", tm_run_acc), ("TM recipe", tm_acc), ("Teachkit", tk_acc)):
                 got[recipe].append(acc)
             seconds = time.perf_counter() - started
+            verdicts.for_run(
+                verdict_rows, name, split, y_all, features, fitted, probs, np.asarray(tm(features[held])),
+                labels, seed, cache, args.cache / "photos",
+            )  # fmt: skip
             accs = f"{tm_run_acc:>13.1%}  {tm_acc:>9.1%}  {tk_acc:>8.1%}"
             print(f"{seed:>4}  {name:>6}  {len(held):>8}  {accs}  {seconds:>7.1f}")
 
@@ -145,6 +153,7 @@ def main() -> int:
             diffs = [b - a for a, b in zip(got[recipe], got["Teachkit"], strict=True)]
             each = ", ".join(f"{d:+.1%}" for d in diffs)
             print(f"  Teachkit - {recipe}: mean {statistics.mean(diffs):+.1%} (per seed: {each})")
+    verdicts.report(verdict_rows, None, args.seeds)
     return 0
 
 

@@ -98,6 +98,39 @@ def tm_validation_probs(x_train, y_train, x_val, n_classes: int, seed: int) -> n
     return np.asarray(model(x_val))
 
 
+_OTHERS: dict[str, np.ndarray] = {}
+
+
+def other_things(cache: embeddings.EmbeddingCache, photo_cache: Path) -> dict[str, np.ndarray]:
+    """The embeddings of the photos of other things (embedded once, then kept)."""
+    if not _OTHERS:
+        for name, folder in OTHERS.items():
+            _OTHERS[name] = _embed_folder(folder, cache, photo_cache)[2]
+        with tempfile.TemporaryDirectory() as tmp:
+            _OTHERS["shapes"] = _embed_folder(demo.make_dataset(Path(tmp)), cache, photo_cache)[2]
+    return _OTHERS
+
+
+def for_run(
+    rows: dict, split_name: str, split, y, features, fitted, probs, tm_probs, labels, seed: int, cache, photo_cache
+) -> None:
+    """bench/recipes.py's call: both verdicts for one run of both recipes, gathered in ``rows``
+    (printed by ``report``). Teachable Machine's "not sure" rule is chosen on the validation
+    predictions of its head trained on the training part only (``tm_validation_probs``)."""
+    held = split.heldout
+    y = np.asarray(y)
+    results = {"Teachkit": not_sure_figures(fitted.validation_probabilities, y[split.validation], probs, y[held])}
+    if tm_probs is not None:
+        val = tm_validation_probs(features[split.train], y[split.train], features[split.validation], len(labels), seed)
+        results["TM"] = not_sure_figures(val, y[split.validation], tm_probs, y[held])
+    others = other_things(cache, photo_cache)
+    away = outlier_figures(
+        features[split.train], y[split.train], features[split.validation], features[held], others, labels
+    )
+    for recipe, ns in results.items():
+        rows.setdefault((split_name, recipe), []).append({"not_sure": ns, "outliers": away})
+
+
 def main() -> int:
     import recipes
 
@@ -201,7 +234,7 @@ def _m(values: list[float]) -> str:
     return f"{statistics.mean(values):.1%} (sd {spread:.1%}, min {min(values):.1%}, max {max(values):.1%})"
 
 
-def report(rows: dict, animals: list[dict], seeds: int) -> None:
+def report(rows: dict, animals: list[dict] | None, seeds: int) -> None:
     """Means over the seeds, per split and recipe."""
     print(f"\nOver {seeds} seeds:")
     for (split_name, recipe), got in rows.items():
@@ -217,6 +250,8 @@ def report(rows: dict, animals: list[dict], seeds: int) -> None:
         if recipe == "Teachkit":
             away = got[0]["outliers"].keys()
             print("  none of these: " + "; ".join(f"{k} {_m([g['outliers'][k] for g in got])}" for k in away))
+    if not animals:
+        return
     print(
         "\nAn animals model shown trashnet: "
         + "; ".join(f"{k} {_m([a[k] for a in animals])}" for k in ("turned away", "trashnet"))
