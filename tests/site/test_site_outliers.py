@@ -78,7 +78,7 @@ def test_other_things_are_none_of_these_in_words(browser, tools, server, photos,
         r = site.classify_file(photos[-1])
         assert r["outlier"] is True and r["label"] is None
         site.page.set_input_files("#photos", [str(photos[-2]), str(photos[0])])
-        site.page.wait_for_function("document.querySelectorAll('#results .result').length === 2")
+        site.page.wait_for_selector("#results .result:nth-child(2)")
         statuses = site.page.eval_on_selector_all("#results .result", "els => els.map(e => e.dataset.status)")
         assert "outlier" in statuses
         text = site.page.inner_text("#results .result[data-status=outlier] .verdict")
