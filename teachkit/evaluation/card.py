@@ -65,7 +65,7 @@ def summary(metrics: dict, report: dict | None = None, metadata: dict | None = N
     temperature = float(recipe.get("temperature", 1.0) or 1.0)
 
     if metrics.get("not_sure"):
-        rule = decide.Rule(float(metrics["not_sure"]["threshold"]), float(metrics["not_sure"]["margin"]))
+        rule = decide.Rule(float(metrics["not_sure"]["threshold"]), float(metrics["not_sure"].get("margin", 0.0)))
         mode = metrics["not_sure"].get("mode")
     else:
         rule = decide.Rule.from_metadata(metadata or {})
@@ -314,8 +314,8 @@ def metrics_problem(m: dict) -> str | None:
     rule = m.get("not_sure")
     if rule is not None and (
         not isinstance(rule, dict)
-        or not {"threshold", "margin"} <= set(rule) <= {"threshold", "margin", "mode"}
-        or not all(_number(rule[k], 0.0, 1.0) for k in ("threshold", "margin"))
+        or not {"threshold"} <= set(rule) <= {"threshold", "margin", "mode"}
+        or not all(_number(rule.get(k, 0.0), 0.0, 1.0) for k in ("threshold", "margin"))
         or rule.get("mode", "balanced") not in (*notsure.MODES, "error")
     ):
         return "its 'not sure' rule is not a threshold and a margin from 0 to 1"
