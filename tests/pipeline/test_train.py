@@ -51,6 +51,7 @@ def test_the_model_folder_is_a_teachable_machine_export(trained) -> None:
         "metadata.json",
         "metrics.json",
         "model.json",
+        "outliers.json",
         "weights.bin",
     ]
     model_json = json.loads((folder / "model.json").read_text())
@@ -67,6 +68,7 @@ def test_the_model_folder_is_a_teachable_machine_export(trained) -> None:
     user = meta["userMetadata"]
     assert user["preprocessing"]["version"].startswith("teachkit-preprocess")
     assert 0 <= user["notSure"]["threshold"] <= 1 and user["mirror"] is False
+    assert user["notSure"]["mode"] == "balanced" and user["outliers"] == "outliers.json"
     assert user["classCounts"] == {c: 25 for c in CLASSES}
 
 
