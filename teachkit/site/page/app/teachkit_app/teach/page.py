@@ -424,8 +424,7 @@ class TeachPage:
         """One webcam frame into class ``i`` (the recording loop calls it a few times a second)."""
         assert self.teacher is not None
         try:
-            picture = await self.teacher.open_picture(video)
-            await self.teacher.add_picture(i, picture)
+            await self.teacher.add_picture(i, self.teacher.frame_picture(video))
         except (TeachError, Unusable) as e:
             assert self.webcam is not None
             self.webcam.release()
