@@ -189,6 +189,21 @@ def test_the_same_photo_in_two_classes_is_advised_and_deleted_one_by_one(site: A
     assert "press Train again" in page.locator("#train-status").inner_text()
 
 
+def test_one_background_is_advised_as_teachkit_check_does(site: Any, trashnet: Path) -> None:
+    """TrashNet's photos are all on one white posterboard: `teachkit check` flags each class."""
+    page = site.page
+    glass = sorted((trashnet / "glass").glob("*.jpg"))[:8]
+    i = page.evaluate("() => teachkit.teach.addClass('glass')")
+    try:
+        assert page.evaluate(ADD, [i, blobs(glass)]) == len(glass)
+        page.evaluate("() => teachkit.teach.train({seed: 0})")
+        advice = page.locator("#advice li").all_inner_texts()
+        assert "Every example of glass has the same background" in " ".join(advice)
+        assert not any(a.startswith("Every example of elephants has the same background") for a in advice)
+    finally:
+        page.evaluate("(i) => teachkit.teach.removeClass(i)", i)
+
+
 def test_the_page_passes_axe_and_has_touch_sized_controls(site: Any) -> None:
     if not AXE.exists():
         pytest.skip(f"{AXE} is absent: run `make setup` (npm ci in tests/)")
@@ -310,3 +325,5 @@ def test_the_pages_advice_uses_the_reports_thresholds() -> None:
     assert values["IMBALANCE_RATIO"] == report.IMBALANCE_RATIO
     assert values["LIGHT_BRIGHTNESS_SPREAD"] == report.LIGHT_BRIGHTNESS_SPREAD
     assert values["LIGHT_WARMTH_SPREAD"] == report.LIGHT_WARMTH_SPREAD
+    assert values["BACKGROUND_SPREAD"] == report.BACKGROUND_SPREAD
+    assert values["BACKGROUND_SPREAD_BALANCED"] == report.BACKGROUND_SPREAD_BALANCED

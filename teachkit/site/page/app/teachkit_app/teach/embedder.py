@@ -17,13 +17,17 @@ from pyodide.ffi import create_once_callable, to_js
 from teachkit.core import modelinfo, preprocess
 from teachkit_app.ops import TfjsOps
 
+#: Mean red, green, blue of the picture, then of its top, bottom, left and right eighths.
+COLOURS = 15
+
 
 @dataclass(frozen=True)
 class Embedded:
-    """One picture through the base: its embedding and its mean colour (the lighting advice)."""
+    """One picture through the base: its embedding and its colours (``COLOURS``: the lighting
+    and background advice)."""
 
     embedding: list[float]
-    colour: tuple[float, float, float]
+    colour: tuple[float, ...]
 
 
 def base_of(net: Any) -> Any:
@@ -67,10 +71,23 @@ class Embedder:
 
     def _embed_and_colour(self, pixels: Any, mirror: bool) -> Any:
         x = self.prepare(pixels, mirror)
-        # The mean colour from the normalised input (x/127 - 1, back to 0-1), read with the
-        # embedding in one transfer.
-        colour = x.mean(to_js([0, 1])).add(1).mul(127 / 255)
-        return self.tf.concat(to_js([self.forward(x).reshape(to_js([-1])), colour]))
+        # The mean colour of the picture and of each side's outer eighth (top, bottom, left,
+        # right: the background the advice looks at), from the normalised input (x/127 - 1, back
+        # to 0-1), read with the embedding in one transfer.
+        rgb = x.add(1).mul(127 / 255)
+        edge = max(1, self.size // 8)
+        end = self.size - edge
+        sides = [
+            self.tf.slice(rgb, to_js(start), to_js(size))
+            for start, size in (
+                ([0, 0, 0], [edge, -1, -1]),
+                ([end, 0, 0], [edge, -1, -1]),
+                ([0, 0, 0], [-1, edge, -1]),
+                ([0, end, 0], [-1, edge, -1]),
+            )
+        ]
+        means = [part.mean(to_js([0, 1])) for part in [rgb, *sides]]
+        return self.tf.concat(to_js([self.forward(x).reshape(to_js([-1])), *means]))
 
     async def embed(self, pixels: Any, mirror: bool = False) -> Embedded:
         """The embedding of the picture on ``pixels`` (every tensor freed after)."""
@@ -80,5 +97,4 @@ class Embedder:
             values = data.to_py().tolist()
         finally:
             y.dispose()
-        r, g, b = values[-3:]
-        return Embedded([float(v) for v in values[:-3]], (float(r), float(g), float(b)))
+        return Embedded([float(v) for v in values[:-COLOURS]], tuple(float(v) for v in values[-COLOURS:]))

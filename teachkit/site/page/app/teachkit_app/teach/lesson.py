@@ -29,8 +29,9 @@ class Example:
     embedding: list[float]  # the frozen base's output for this picture (length = base features)
     image: bytes  # the picture as stored/exported (JPEG, or the original file's bytes)
     filename: str  # the name it gets in the examples zip ("class-name/0001.jpg")
-    #: The picture's mean red, green and blue (0-1), for the "one lighting" advice; None: unknown.
-    colour: tuple[float, float, float] | None = None
+    #: The picture's mean red, green and blue (0-1), then its top, bottom, left and right
+    #: eighths' (embedder.COLOURS), for the "one lighting" and "one background" advice; None: unknown.
+    colour: tuple[float, ...] | None = None
 
 
 @dataclass
@@ -135,7 +136,7 @@ class Lesson:
         embedding: list[float],
         image: bytes,
         extension: str = "jpg",
-        colour: tuple[float, float, float] | None = None,
+        colour: tuple[float, ...] | None = None,
     ) -> Example:
         cls = self.classes[self.index(i)]
         number = 1 + max((_number(e.filename) for e in cls.examples), default=0)
