@@ -19,6 +19,9 @@ from teachkit_app.ops import TfjsOps
 
 #: Mean red, green, blue of the picture, then of its top, bottom, left and right eighths.
 COLOURS = 15
+#: The colours are read on a grid of cells this many pixels wide: 8x8 cells of a 224 input, so
+#: that each side's eighth is one row or column of cells.
+GRID_CELL = 28
 
 
 @dataclass(frozen=True)
@@ -71,23 +74,29 @@ class Embedder:
 
     def _embed_and_colour(self, pixels: Any, mirror: bool) -> Any:
         x = self.prepare(pixels, mirror)
-        # The mean colour of the picture and of each side's outer eighth (top, bottom, left,
-        # right: the background the advice looks at), from the normalised input (x/127 - 1, back
-        # to 0-1), read with the embedding in one transfer.
-        rgb = x.add(1).mul(127 / 255)
-        edge = max(1, self.size // 8)
-        end = self.size - edge
-        sides = [
-            self.tf.slice(rgb, to_js(start), to_js(size))
-            for start, size in (
-                ([0, 0, 0], [edge, -1, -1]),
-                ([end, 0, 0], [edge, -1, -1]),
-                ([0, 0, 0], [-1, edge, -1]),
-                ([0, end, 0], [-1, edge, -1]),
-            )
+        # The picture's colours on an 8x8 grid (one average pooling; five slices and means of
+        # the whole input cost more than the embedding's margin over a classification), read
+        # with the embedding in one transfer; ``_colours`` makes the advice's numbers of them.
+        grid = self.tf.avgPool(x.expandDims(0), GRID_CELL, GRID_CELL, "valid").reshape(to_js([-1]))
+        return self.tf.concat(to_js([self.forward(x).reshape(to_js([-1])), grid]))
+
+    def _colours(self, grid: list[float]) -> tuple[float, ...]:
+        """COLOURS numbers (0-1) from the 8x8x3 grid of the normalised input (x/127 - 1): the
+        whole picture's mean red, green, blue, then its top, bottom, left and right eighths'."""
+        n = self.size // GRID_CELL
+        cells = [[(grid[(r * n + c) * 3 + k] + 1) * 127 / 255 for k in range(3)] for r in range(n) for c in range(n)]
+
+        def mean(chosen: list[list[float]]) -> list[float]:
+            return [sum(cell[k] for cell in chosen) / len(chosen) for k in range(3)]
+
+        parts = [
+            cells,
+            cells[:n],
+            cells[-n:],
+            [cells[r * n] for r in range(n)],
+            [cells[r * n + n - 1] for r in range(n)],
         ]
-        means = [part.mean(to_js([0, 1])) for part in [rgb, *sides]]
-        return self.tf.concat(to_js([self.forward(x).reshape(to_js([-1])), *means]))
+        return tuple(v for part in parts for v in mean(part))
 
     async def embed(self, pixels: Any, mirror: bool = False) -> Embedded:
         """The embedding of the picture on ``pixels`` (every tensor freed after)."""
@@ -97,4 +106,5 @@ class Embedder:
             values = data.to_py().tolist()
         finally:
             y.dispose()
-        return Embedded([float(v) for v in values[:-COLOURS]], tuple(float(v) for v in values[-COLOURS:]))
+        cells = 3 * (self.size // GRID_CELL) ** 2
+        return Embedded([float(v) for v in values[:-cells]], self._colours(values[-cells:]))
