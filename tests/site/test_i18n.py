@@ -111,7 +111,7 @@ BRANDS = {"Teachkit", "Teachable Machine", "TensorFlow.js", "F1", "webgl", "wasm
 #: Words that are the same in English and in a language (checked: Dutch says "camera" too).
 SAME = {
     "nl": {"Camera", "info"},
-    "fr": {"Classes", "photos", "validation", "info", "points"},
+    "fr": {"Classes", "photos", "validation", "info", "points", "strict"},
     "de": {"Name"},
     "es": {"no", "error"},
 }
