@@ -9,7 +9,8 @@ For each seed: one honest split (held-out photos never used for any choice), the
   canvas does);
 - "TM recipe": the same recipe on Teachkit's preprocessing (halvings, then bilinear); the two
   coincide for photos under 448 pixels on the short side, such as trashnet-subset's 512x384;
-- "Teachkit": `teachkit.training.train.fit`, the recipe `python build.py train` uses.
+- "Teachkit": `teachkit.training.train.fit` on the multi-depth base (`basemodel.DEPTHS`) with the
+  quarter-turn augmentation: the recipe `python build.py train` uses.
 Two ways of holding photos out, both printed, always:
 - "random": ceil(15%) of each class held out at random (near-copies kept together), as `train` does;
 - "later": trashnet-subset's photos are numbered in the order they were taken: each recipe trains
@@ -54,7 +55,12 @@ def teachable_machine(x: np.ndarray, y: np.ndarray, n_classes: int, seed: int) -
     """Teachable Machine's own training: no reshuffling, no validation, 50 epochs of batch 16."""
     keras = tfenv.keras()
     keras.utils.set_random_seed(seed)
-    model = head.build(n_classes)
+    model = keras.Sequential(
+        [
+            keras.layers.Dense(head.HIDDEN, activation="relu", input_shape=(x.shape[1],)),
+            keras.layers.Dense(n_classes, activation="softmax", use_bias=False),
+        ]
+    )
     model.compile(optimizer=keras.optimizers.Adam(0.001), loss="sparse_categorical_crossentropy")
     model.fit(x, y, epochs=50, batch_size=16, shuffle=False, verbose=0)
     return model
@@ -100,10 +106,14 @@ def main() -> int:
     infos, _ = dataset.inspect(found, args.cache / "photos")
     labels = found.labels
     y_all = np.asarray([labels.index(i.label) for i in infos])
-    base = basemodel.load(args.base_from)
+    tm_base = basemodel.load(args.base_from)  # Teachable Machine's cut: out_relu, averaged
+    tm_cache = embeddings.EmbeddingCache(args.cache / "embeddings", tm_base)
+    base = basemodel.load(args.base_from, depths=basemodel.DEPTHS)
+    head.FEATURES = base.features  # head.build's width (until it takes it from the features)
     cache = embeddings.EmbeddingCache(args.cache / "embeddings", base)
     recipe_augment = not args.no_augment
-    tm_features = embeddings.embed_inputs(base, np.stack([tm_preprocessing(i.path) for i in infos]))
+    tm_features = embeddings.embed_inputs(tm_base, np.stack([tm_preprocessing(i.path) for i in infos]))
+    tm_plain, _, _ = embeddings.embed(infos, tm_cache)
     numbers = [_number(i.path) for i in infos]
     print(f"{len(infos)} photos, {len(labels)} classes")
     print(
@@ -125,8 +135,8 @@ def main() -> int:
             trainable = split.train + split.validation
             tm = teachable_machine(tm_features[trainable], y_all[trainable], len(labels), seed)
             tm_run_acc = float((np.asarray(tm(tm_features[held])).argmax(1) == y_all[held]).mean())
-            tm = teachable_machine(features[trainable], y_all[trainable], len(labels), seed)
-            tm_acc = float((np.asarray(tm(features[held])).argmax(1) == y_all[held]).mean())
+            tm = teachable_machine(tm_plain[trainable], y_all[trainable], len(labels), seed)
+            tm_acc = float((np.asarray(tm(tm_plain[held])).argmax(1) == y_all[held]).mean())
             fitted = fit(base, infos, features, copies, split, labels, Recipe(augment=recipe_augment, seed=seed))
             probs = calibration.softmax(head.logits(fitted.head, features[held]))
             tk_acc = float((probs.argmax(1) == y_all[held]).mean())
@@ -135,7 +145,7 @@ def main() -> int:
                 got[recipe].append(acc)
             seconds = time.perf_counter() - started
             verdicts.for_run(
-                verdict_rows, name, split, y_all, features, fitted, probs, np.asarray(tm(features[held])),
+                verdict_rows, name, split, y_all, features, fitted, probs, np.asarray(tm(tm_plain[held])),
                 labels, seed, cache, args.cache / "photos",
             )  # fmt: skip
             accs = f"{tm_run_acc:>13.1%}  {tm_acc:>9.1%}  {tk_acc:>8.1%}"

@@ -1,4 +1,4 @@
-"""Embeddings: each photo's 1280 base-model features, cached on disk by the photo's content.
+"""Embeddings: each photo's base-model features (``BaseModel.features`` of them), cached on disk by the photo's content.
 
 The cache key is the photo's SHA-256, the base model's weights id and the preprocessing (and
 augmentation) version, so adding five photos and rebuilding embeds five photos, and changing any
@@ -20,11 +20,11 @@ from teachkit.data import images, photos
 from teachkit.data.dataset import PhotoInfo
 from teachkit.errors import PhotoError, UnreadablePhoto
 from teachkit.features import augment, lite
-from teachkit.features.basemodel import FEATURES, BaseModel
+from teachkit.features.basemodel import BaseModel
 from teachkit.progress import counter
 
 BATCH = 32
-#: A cached row of features is 5 KB, with its augmented views 35 KB: anything far larger is not ours.
+#: A cached row of features is 5-10 KB, with its augmented views 35-70 KB: anything far larger is not ours.
 MAX_CACHED_BYTES = 1 << 20
 #: Threads decoding and augmenting the next photos while the base embeds: decoding and
 #: augmenting cost more than embedding, and NumPy and Pillow release the GIL for most of it.
@@ -73,7 +73,7 @@ def embed_inputs(base: BaseModel, inputs: np.ndarray) -> np.ndarray:
     traced once: about twice as fast as calling the Keras model eagerly.
     """
     if len(inputs) == 0:
-        return np.zeros((0, FEATURES), np.float32)
+        return np.zeros((0, base.features), np.float32)
     run = base.compiled()
     out = []
     for start in range(0, len(inputs), BATCH):
@@ -105,7 +105,7 @@ def embed(
 ) -> tuple[np.ndarray, dict[int, np.ndarray], int]:
     """Features of every photo, and of the augmented copies of those in ``augmented_for``.
 
-    Returns (features (N, 1280), {index: copies (COPIES, 1280)}, how many photos were embedded
+    Returns (features (N, F), {index: copies (COPIES, F)}, how many photos were embedded
     now rather than read from the cache). Two threads decode and augment the next photos
     while the base embeds these: on two cores that takes the decoding off the critical path.
     """
@@ -137,4 +137,5 @@ def embed(
                         cache.put(infos[i].digest, True, copies[i])
                         row += augment.COPIES
                 shown.update(len(chunk))
-    return np.stack(features) if features else np.zeros((0, FEATURES), np.float32), copies, len(todo)
+    empty = np.zeros((0, cache.base.features), np.float32)
+    return np.stack(features) if features else empty, copies, len(todo)

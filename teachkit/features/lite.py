@@ -39,7 +39,8 @@ class LiteBase:
         with tfenv.quiet(replay=False):
             self._interpreter = tf.lite.Interpreter(model_content=flatbuffer, num_threads=threads)
             self._input = self._interpreter.get_input_details()[0]["index"]
-            self._output = self._interpreter.get_output_details()[0]["index"]
+            output = self._interpreter.get_output_details()[0]
+            self._output, self._width = output["index"], int(output["shape"][-1])
             size = preprocess.SIZE
             self._interpreter.resize_tensor_input(self._input, [BATCH, size, size, 3])
             self._interpreter.allocate_tensors()
@@ -54,11 +55,11 @@ class LiteBase:
             self._interpreter.set_tensor(self._input, np.ascontiguousarray(chunk, np.float32))
             self._interpreter.invoke()  # releases the GIL: photos decode meanwhile
             out.append(self._interpreter.get_tensor(self._output)[:n].copy())
-        return np.concatenate(out) if out else np.zeros((0, 1280), np.float32)
+        return np.concatenate(out) if out else np.zeros((0, self._width), np.float32)
 
 
 def convert(model: Any) -> bytes:
-    """The Keras base (N, 224, 224, 3) -> (N, 1280) as a TensorFlow Lite flatbuffer."""
+    """The Keras base (N, 224, 224, 3) -> (N, features) as a TensorFlow Lite flatbuffer."""
     tf = tfenv.import_tensorflow()
     size = preprocess.SIZE
     run = tf.function(lambda x: model(x, training=False))

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from teachkit import tfenv
 from teachkit.data import images, photos
 from teachkit.data.dataset import PhotoInfo, Split
-from teachkit.features.basemodel import BaseModel
+from teachkit.features.basemodel import BaseModel, mobilenet
 from teachkit.features.embeddings import embed_inputs
 from teachkit.progress import enabled
 
@@ -32,7 +32,7 @@ def _inputs(infos: Sequence[PhotoInfo]) -> np.ndarray:
 
 def unfreeze_top(base: BaseModel) -> int:
     """Make the layers from TRAINABLE_FROM on trainable, batch norm excepted; return how many."""
-    net = base.model.layers[0]
+    net = mobilenet(base.model)  # inside TM's base Sequential, or the multi-depth model itself
     base.model.trainable = True
     net.trainable = True
     names = [layer.name for layer in net.layers]
