@@ -146,7 +146,7 @@ def main() -> int:
             seconds = time.perf_counter() - started
             verdicts.for_run(
                 verdict_rows, name, split, y_all, features, fitted, probs, np.asarray(tm(tm_plain[held])),
-                labels, seed, cache, args.cache / "photos",
+                labels, seed, cache, args.cache / "photos", tm_features=tm_plain,
             )  # fmt: skip
             accs = f"{tm_run_acc:>13.1%}  {tm_acc:>9.1%}  {tk_acc:>8.1%}"
             print(f"{seed:>4}  {name:>6}  {len(held):>8}  {accs}  {seconds:>7.1f}")

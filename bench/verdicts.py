@@ -112,16 +112,31 @@ def other_things(cache: embeddings.EmbeddingCache, photo_cache: Path) -> dict[st
 
 
 def for_run(
-    rows: dict, split_name: str, split, y, features, fitted, probs, tm_probs, labels, seed: int, cache, photo_cache
+    rows: dict,
+    split_name: str,
+    split,
+    y,
+    features,
+    fitted,
+    probs,
+    tm_probs,
+    labels,
+    seed: int,
+    cache,
+    photo_cache,
+    tm_features=None,
 ) -> None:
     """bench/recipes.py's call: both verdicts for one run of both recipes, gathered in ``rows``
     (printed by ``report``). Teachable Machine's "not sure" rule is chosen on the validation
-    predictions of its head trained on the training part only (``tm_validation_probs``)."""
+    predictions of its head trained on the training part only (``tm_validation_probs``), on
+    ``tm_features`` (the features its ``tm_probs`` came from; default ``features``). "None of
+    these" is measured on ``features`` (``cache``'s base: the other things are embedded with it)."""
+    tm_x = features if tm_features is None else tm_features
     held = split.heldout
     y = np.asarray(y)
     results = {"Teachkit": not_sure_figures(fitted.validation_probabilities, y[split.validation], probs, y[held])}
     if tm_probs is not None:
-        val = tm_validation_probs(features[split.train], y[split.train], features[split.validation], len(labels), seed)
+        val = tm_validation_probs(tm_x[split.train], y[split.train], tm_x[split.validation], len(labels), seed)
         results["TM"] = not_sure_figures(val, y[split.validation], tm_probs, y[held])
     others = other_things(cache, photo_cache)
     away = outlier_figures(
