@@ -204,3 +204,7 @@ def test_the_not_sure_option_reaches_the_recipe() -> None:
     with pytest.raises(SystemExit) as e:
         parser.parse_args(["train", "photos", "--not-sure", "lenient"])
     assert e.value.code == 2
+    for command in ("train", "build", "site"):  # argparse %-formats help: a bare % once broke --help
+        with pytest.raises(SystemExit) as e:
+            parser.parse_args([command, "--help"])
+        assert e.value.code == 0
