@@ -96,7 +96,7 @@ class Classifier:
             if model_dir is None:
                 config = json.loads(str(js.document.getElementById("teachkit-config").textContent))
                 model_dir = str(config["model"]["dir"])
-            response = await js.fetch(model_dir + self.info.outliers)
+            response = await js.window.fetch(model_dir + self.info.outliers)
             if not response.ok:
                 raise ValueError(f"{self.info.outliers} is missing ({response.status})")
             detector = outlier.Detector(json.loads(str(await response.text())))

@@ -50,7 +50,7 @@ def _options(values: dict[str, Any]) -> Any:
 
 def _floats(values: Sequence[float]) -> Any:
     """A JS Float32Array of ``values`` (one copy; TF.js takes it without converting)."""
-    return js.Float32Array.new(to_js(array("f", values)))
+    return js.window.Float32Array.new(to_js(array("f", values)))
 
 
 @dataclass
