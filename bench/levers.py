@@ -113,7 +113,9 @@ def wide_table(infos: Sequence, base: basemodel.BaseModel, cache: Path) -> tuple
 
 @dataclass(frozen=True)
 class AugSpec:
-    """An augmentation recipe tried as a lever: today's (v1) or a stronger one."""
+    """An augmentation recipe tried as a lever: "v1" is `augment.view` as it stands (with quarter
+    turns since augment v2; the figures of the "v1" levers before that change were mirrors only),
+    the others the knobs below."""
 
     name: str
     copies: int = 6
