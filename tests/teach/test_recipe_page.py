@@ -128,7 +128,7 @@ json.dumps(said)
     assert "two classes" in out[1] and "glass" in out[2]
 
 
-MEMORY = (
+MEMORY_START = (
     LESSON
     + r"""
 import gc, json
@@ -141,9 +141,19 @@ def python_objects():
     return len(gc.get_objects())
 
 small = [lesson[0][:20], lesson[1][:20]]
-first = await trainer.train(tf, small, ["a", "b"], seed=99)  # kernels compiled once are no leak
+# Kernels compiled and caches filled on the first training and predictions are no leak.
+first = await trainer.train(tf, small, ["a", "b"], seed=99)
+x = tf.tensor2d(to_js(lesson[2][0]), to_js([1, len(lesson[2][0])]))
+for _ in range(20):
+    tf.tidy(create_once_callable(lambda: first.predict(tf, x))).dispose()
+x.dispose()
 del first
 before = {"tensors": tf.memory().numTensors, "python": python_objects()}
+json.dumps(before)
+"""
+)
+
+MEMORY_LOOP = r"""
 for seed in range(10):
     t = await trainer.train(tf, small, ["a", "b"], seed=seed)
 x = tf.tensor2d(to_js(lesson[2][0]), to_js([1, len(lesson[2][0])]))
@@ -156,12 +166,28 @@ del t, y
 json.dumps({"before": before, "after": {"tensors": tf.memory().numTensors, "python": python_objects()},
             "probs": probs})
 """
-)
+
+
+def js_heap(page: Any) -> int:
+    """The page's JavaScript heap in use after a full garbage collection (Chromium's DevTools
+    protocol: collectGarbage, then getHeapUsage), in bytes."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send("HeapProfiler.collectGarbage")
+        return int(cdp.send("Runtime.getHeapUsage")["usedSize"])
+    finally:
+        cdp.detach()
 
 
 def test_memory_returns_to_its_level_after_10_trainings_and_1000_predictions(page: Any) -> None:
-    out = run(page, MEMORY)
+    run(page, MEMORY_START)
+    heap_before = js_heap(page)
+    out = run(page, MEMORY_LOOP)
+    heap_after = js_heap(page)
     assert out["after"]["tensors"] == out["before"]["tensors"], out
     assert abs(sum(out["probs"]) - 1) < 1e-5
     # a Python object left behind per prediction or per training would add a thousand or more
     assert out["after"]["python"] - out["before"]["python"] < 300, out
+    # The JS heap stays flat: a JS object of even 1 KB kept per prediction would add 1 MB.
+    print(f"JS heap {heap_before / 1e6:.2f} MB -> {heap_after / 1e6:.2f} MB")
+    assert heap_after - heap_before < 1_000_000, (heap_before, heap_after)
