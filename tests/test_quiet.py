@@ -39,7 +39,8 @@ TEACHKIT_LINES = [
     r"Trained a model for \d+ classes in \d+ s\.",
     r"  \S+: \d+ photos \(\d+ held out\), recognised \d+% of its held-out photos",
     r"Accuracy: [\d.]+% on \d+ photos it never trained on \(\d+ right\)\.",
-    r'"Not sure" below \d+% confidence \(or a top-2 margin under \d+%\)\.',
+    r'"Not sure" \((strict|balanced|off)\) below \d+% confidence \(or a top-2 margin under \d+%\)\.',
+    r'"None of these" above a distance of [\d.]+ from the training photos \(\d+% of the .+ turned away\)\.',
     r"The model is in .+/",
 ]
 OURS = re.compile("|".join(f"(?:{p})" for p in TEACHKIT_LINES))

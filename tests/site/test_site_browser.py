@@ -111,7 +111,9 @@ def test_a_corrupt_file_gets_a_message_and_the_page_goes_on(hosted, tools, tm_ex
 def test_api_result_shape(hosted, tools, tm_exports: Path) -> None:
     label, path = tools.samples(tm_exports / "animals-4class", per_class=1)[1]
     r = hosted.classify_file(path)
-    assert set(r) == {"label", "probabilities", "backend", "ms"}
+    assert set(r) == {"label", "probabilities", "backend", "ms", "outlier", "outlierScore"}
+    # A Teachable Machine export rendered without --photos has no "none of these" summary.
+    assert r["outlier"] is False and r["outlierScore"] is None
     assert r["label"] == label and r["backend"] == hosted.page.evaluate("teachkit.backend")
     probs = [p["probability"] for p in r["probabilities"]]
     assert probs == sorted(probs, reverse=True) and abs(sum(probs) - 1) < 1e-4
