@@ -49,33 +49,31 @@ def facing() -> str:
     return "environment" if js.window.matchMedia("(pointer: coarse)").matches else "user"
 
 
-class Camera:
-    """The webcam controls of the page and the prediction loop."""
+class CameraFeed:
+    """The camera itself, for the classify page's live bars and the Teach page alike: start it (a
+    sentence for each way it can fail), stop it, choose another, offer the choice. Each page's
+    subclass runs its own ``_loop`` over the frames."""
 
-    def __init__(
-        self, classifier: Classifier, media: Any, elements: dict[str, Any], say: Callable[[str], None]
-    ) -> None:
-        self.classifier = classifier
+    def __init__(self, media: Any, elements: dict[str, Any], say: Callable[[str], None]) -> None:
         self.media = media  # js/media.js, handed over by js/loader.js: the frame clock
         self.el = elements
         self.say = say
         self.stream: Any = None
         self.running = False
         self.task: asyncio.Task[None] | None = None
-        self.frames = 0
         self.device_id = ""
         self.clock: Any = None  # the running loop's frame clock (js/media.js frameClock)
-        self.said: tuple[str | None, float] | None = None  # the last verdict announced, and when
 
     def available(self) -> bool:
         return bool(js.window.isSecureContext) and present(getattr(js.navigator, "mediaDevices", None))
 
-    async def start(self) -> None:
+    async def start(self) -> bool:
+        """True once the camera runs (at once if it already did); else the pupil was told why not."""
         if self.running:
-            return
+            return True
         if not self.available():
             self.say(_(INSECURE))
-            return
+            return False
         video: dict[str, Any] = {"width": {"ideal": 640}, "height": {"ideal": 480}}
         if self.device_id:
             video["deviceId"] = {"exact": self.device_id}
@@ -89,7 +87,7 @@ class Camera:
                 self.say(_(MESSAGES[name]))
             else:
                 self.say(_("The camera could not start (%(error)s).") % {"error": name})
-            return
+            return False
         preview = self.el["video"]
         preview.srcObject = self.stream
         # A mirror for the camera facing the pupil; the back camera's picture as the eye sees it.
@@ -97,13 +95,17 @@ class Camera:
         preview.classList.toggle("mirrored", getattr(settings, "facingMode", None) != "environment")
         await preview.play()
         self.running = True
-        self.said = None
+        self._started()
         js.document.body.classList.add("camera-on")
         await self._list_cameras()
         self.task = asyncio.ensure_future(self._loop())
+        return True
+
+    def _started(self) -> None:
+        """What a page resets when its camera (re)starts."""
 
     def stop(self) -> None:
-        """Stop predicting and release the camera (its light goes off)."""
+        """Stop the loop and release the camera (its light goes off)."""
         self.running = False
         if self.clock is not None:
             self.clock.stop()  # a loop waiting for a frame ends now
@@ -139,6 +141,24 @@ class Camera:
         if current:
             select.value = current
         select.hidden = len(cameras) < 2
+
+    async def _loop(self) -> None:
+        raise NotImplementedError
+
+
+class Camera(CameraFeed):
+    """The classify page's webcam: the prediction loop and its live bars."""
+
+    def __init__(
+        self, classifier: Classifier, media: Any, elements: dict[str, Any], say: Callable[[str], None]
+    ) -> None:
+        super().__init__(media, elements, say)
+        self.classifier = classifier
+        self.frames = 0
+        self.said: tuple[str | None, float] | None = None  # the last verdict announced, and when
+
+    def _started(self) -> None:
+        self.said = None
 
     async def _loop(self) -> None:
         video = self.el["video"]
