@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import js
-from pyodide.ffi import create_proxy
 
 from teachkit_app.i18n import _
-from teachkit_app.jsutil import error_name, present, to_object
+from teachkit_app.jsutil import error_name, present, proxied_object, to_object
 from teachkit_app.model import Classifier
 from teachkit_app.pictures import Pictures, Unusable
 
@@ -43,9 +42,4 @@ class Api:
             "backend": lambda: str(self.classifier.tf.getBackend()),
             "labels": lambda: to_object(self.classifier.labels),
         }
-        obj = js.Object.new()
-        for name, fn in funcs.items():
-            proxy = create_proxy(fn)
-            self._proxies.append(proxy)
-            setattr(obj, name, proxy)
-        return obj
+        return proxied_object(funcs, self._proxies)

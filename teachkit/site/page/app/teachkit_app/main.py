@@ -14,7 +14,7 @@ import js
 
 from teachkit_app import backends, i18n
 from teachkit_app.api import Api
-from teachkit_app.jsutil import present
+from teachkit_app.jsutil import present, ready
 from teachkit_app.model import Classifier
 from teachkit_app.page import Page
 from teachkit_app.pictures import Pictures
@@ -58,13 +58,7 @@ async def start(
                 page.say(note, kind="info")
         api = Api(classifier, pictures)
         state.update(classifier=classifier, pictures=pictures, page=page, api=api)
-        badge = js.document.getElementById("backend")
-        if present(badge):
-            badge.textContent = str(started.backend)
-            badge.dataset.backend = str(started.backend)
-        status("")
-        js.document.body.classList.add("ready")
-        bridge.connect(api.to_js())
+        ready(status, str(started.backend), bridge, api.to_js())
     except Exception as e:
         js.console.error(f"teachkit: start-up failed: {e!r}")
         return str(e)

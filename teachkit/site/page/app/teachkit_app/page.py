@@ -9,7 +9,6 @@ import asyncio
 from typing import Any
 
 import js
-from pyodide.ffi import create_proxy
 
 from teachkit_app import results
 from teachkit_app.camera import Camera
@@ -17,6 +16,7 @@ from teachkit_app.i18n import _
 from teachkit_app.jsutil import error_name, present
 from teachkit_app.model import Classifier
 from teachkit_app.pictures import Pictures, Unusable
+from teachkit_app.wiring import Wired
 
 MAX_MESSAGES = 5
 
@@ -28,7 +28,7 @@ def _by_id(name: str) -> Any:
     return el
 
 
-class Page:
+class Page(Wired):
     """The classifier page: its controls, its messages, its results grid."""
 
     def __init__(self, classifier: Classifier, pictures: Pictures, media: Any) -> None:
@@ -91,19 +91,6 @@ class Page:
             verdicts.append(f"{name}: {results.verdict_text(result)}")
         if verdicts:
             results.announce(self.announcer, "; ".join(verdicts))
-
-    def _listen(self, target: Any, event: str, handler: Any) -> None:
-        proxy = create_proxy(handler)
-        self._proxies.append(proxy)
-        target.addEventListener(event, proxy)
-
-    def _run(self, coro: Any) -> None:
-        # Started at once, inside the event's handler, up to its first wait: a photo's decoding
-        # begins without a turn of the event loop in between.
-        task = asyncio.Task(coro, loop=asyncio.get_event_loop(), eager_start=True)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(self._report)
 
     def _report(self, task: asyncio.Future[Any]) -> None:
         if not task.cancelled() and task.exception() is not None:

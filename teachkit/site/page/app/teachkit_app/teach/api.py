@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import js
-from pyodide.ffi import create_proxy
 
 from teachkit_app.i18n import _
-from teachkit_app.jsutil import error_name, present, to_object
+from teachkit_app.jsutil import error_name, present, proxied_object, to_object
 from teachkit_app.pictures import Unusable
 from teachkit_app.teach import files
 from teachkit_app.teach.lesson import TeachError
@@ -213,9 +212,4 @@ class TeachApi:
         return obj
 
     def _object(self, funcs: dict[str, Any]) -> Any:
-        obj = js.Object.new()
-        for name, fn in funcs.items():
-            proxy = create_proxy(fn)
-            self._proxies.append(proxy)
-            setattr(obj, name, proxy)
-        return obj
+        return proxied_object(funcs, self._proxies)

@@ -13,7 +13,7 @@ from typing import Any
 import js
 
 from teachkit_app import backends, i18n
-from teachkit_app.jsutil import present
+from teachkit_app.jsutil import present, ready
 from teachkit_app.pictures import Pictures
 from teachkit_app.teach.api import TeachApi
 from teachkit_app.teach.embedder import Embedder
@@ -45,13 +45,7 @@ async def start(
         await teacher.load()
         api = TeachApi(teacher, assets, model_dir, page)
         state.update(started=started, embedder=embedder, teacher=teacher, page=page, api=api)
-        badge = js.document.getElementById("backend")
-        if present(badge):
-            badge.textContent = str(started.backend)
-            badge.dataset.backend = str(started.backend)
-        status("")
-        js.document.body.classList.add("ready")
-        bridge.connect(api.to_js())
+        ready(status, str(started.backend), bridge, api.to_js())
     except Exception as e:
         js.console.error(f"teachkit: the Teach page's start failed: {e!r}")
         return str(e)

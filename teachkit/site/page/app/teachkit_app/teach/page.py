@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 import js
-from pyodide.ffi import create_proxy, to_js
+from pyodide.ffi import to_js
 
 from teachkit_app import results
 from teachkit_app.i18n import _, ngettext
@@ -23,6 +23,7 @@ from teachkit_app.teach import advice, files
 from teachkit_app.teach.lesson import Example, TeachClass, TeachError
 from teachkit_app.teach.teacher import Teacher
 from teachkit_app.teach.webcam import Webcam
+from teachkit_app.wiring import Wired
 
 MAX_MESSAGES = 5
 #: Thumbnails shown per class (the newest); the count says how many there are.
@@ -51,7 +52,7 @@ def _percent(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-class TeachPage:
+class TeachPage(Wired):
     """The page's elements and listeners; ``wire`` connects them to a ``Teacher``."""
 
     def __init__(self, media: Any, pictures: Pictures) -> None:
@@ -87,17 +88,6 @@ class TeachPage:
         results.announce(self.announcer, text)
 
     # -- plumbing ------------------------------------------------------------------------------
-    def _listen(self, target: Any, event: str, handler: Any) -> None:
-        proxy = create_proxy(handler)
-        self._proxies.append(proxy)
-        target.addEventListener(event, proxy)
-
-    def _run(self, coro: Any) -> None:
-        task = asyncio.Task(coro, loop=asyncio.get_event_loop(), eager_start=True)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(self._report)
-
     def _report(self, task: asyncio.Future[Any]) -> None:
         if task.cancelled() or task.exception() is None:
             return
