@@ -36,17 +36,21 @@ __all__ = [
     "best_epoch",
     "build",
     "class_weights",
+    "fold_standardisation",
     "fold_temperature",
     "logits",
+    "standardisation",
+    "standardised",
     "train",
 ]
 
 
-def build(n_classes: int) -> Any:
+def build(n_classes: int, features: int = FEATURES) -> Any:
+    """Teachable Machine's head on ``features`` inputs (the base's width)."""
     keras = tfenv.keras()
     return keras.Sequential(
         [
-            keras.layers.Dense(HIDDEN, activation="relu", input_shape=(FEATURES,), name="dense_hidden"),
+            keras.layers.Dense(HIDDEN, activation="relu", input_shape=(features,), name="dense_hidden"),
             keras.layers.Dense(n_classes, activation="softmax", use_bias=False, name="dense_classes"),
         ],
         name="head",
@@ -86,6 +90,10 @@ def train(
     second thread (nothing in its arithmetic depends on how many epochs it will get), and keeps
     its weights of each new best epoch. On two cores the two heads take the time of one.
     """
+    # Both heads learn on features standardised by the final head's rows (recipe.standardise),
+    # and take the raw features once it is folded into their first Dense.
+    shift, scale = standardisation(x_all)
+    x, x_val, x_all = (standardised(part, shift, scale) for part in (x, x_val, x_all))
     start = recipe.initial_weights(x.shape[1], n_classes, seed)
     with ThreadPoolExecutor(max_workers=1) as beside, progress.counter(epochs, "Training", "epoch") as shown:
         first = _Trainer(n_classes, start, x, y, batch_size, validation=(x_val, y_val))
@@ -97,6 +105,8 @@ def train(
 
         history = recipe.train(first, epochs, seed, final=final, on_epoch=on_epoch)
         final.wait()
+    for model in (first.model, final.model):
+        fold_standardisation(model, shift, scale)
     return Trained(first.model, final.model, history)
 
 
@@ -123,7 +133,7 @@ class _Trainer:
         beside: ThreadPoolExecutor | None = None,
     ) -> None:
         tf = tfenv.import_tensorflow()
-        self.model = build(n_classes)
+        self.model = build(n_classes, start.features)
         hidden, classes = _dense(self.model)
         variables = [hidden.kernel, hidden.bias, classes.kernel]
         # The first weights come from the recipe (``random.Random`` of the seed): the same as the
@@ -221,6 +231,26 @@ def _arrays(weights: recipe.HeadWeights) -> list[np.ndarray]:
         np.asarray(weights.hidden_bias, np.float32),
         np.asarray(weights.classes_kernel, np.float32).reshape(HIDDEN, weights.classes),
     ]
+
+
+def standardisation(rows: np.ndarray) -> tuple[list[float], list[float]]:
+    """``recipe.standardise``'s (shift, scale) of each column of ``rows`` (the final head's)."""
+    return recipe.standardise(rows.mean(0, dtype=np.float64).tolist(), rows.std(0, dtype=np.float64).tolist())
+
+
+def standardised(x: np.ndarray, shift: list[float], scale: list[float]) -> np.ndarray:
+    """(x - shift) / scale in float32, as the heads learn on them."""
+    return (x - np.asarray(shift, np.float32)) / np.asarray(scale, np.float32)
+
+
+def fold_standardisation(head: Any, shift: list[float], scale: list[float]) -> None:
+    """The head takes raw features: the standardisation folded into its first Dense."""
+    hidden = _dense(head)[0]
+    kernel, bias = recipe.fold_standardisation(
+        hidden.kernel.numpy().ravel().tolist(), hidden.bias.numpy().tolist(), shift, scale
+    )
+    hidden.kernel.assign(np.asarray(kernel, np.float32).reshape(hidden.kernel.shape))
+    hidden.bias.assign(np.asarray(bias, np.float32))
 
 
 def _dense(head: Any) -> tuple[Any, Any]:

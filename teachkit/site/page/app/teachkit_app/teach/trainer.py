@@ -272,6 +272,24 @@ def _cosines(tf: Any, every: Any) -> Callable[[list[int]], list[list[float]]]:
     return among
 
 
+def _standardisation(tf: Any, every: Any, rows: list[int]) -> tuple[list[float], list[float]]:
+    """``recipe.standardise``'s (shift, scale) of each column over ``rows`` of ``every``: the
+    mean and the population standard deviation, by TF.js (float32, as the page's embeddings)."""
+
+    def moments() -> Any:
+        part = tf.gather(every, tf.tensor1d(to_js(rows), "int32"))
+        got = tf.moments(part, 0)
+        return tf.stack(to_js([got.mean, got.variance.sqrt()]))
+
+    out = tf.tidy(create_once_callable(moments))
+    try:
+        flat = out.dataSync().to_py().tolist()
+    finally:
+        out.dispose()
+    n = len(flat) // 2
+    return recipe.standardise(flat[:n], flat[n:])
+
+
 def check(lesson_embeddings: Sequence[Sequence[Sequence[float]]], labels: Sequence[str]) -> None:
     """The pupil's mistakes that stop a training, each a ``TeachError`` in plain words."""
     if len(lesson_embeddings) < 2:
@@ -359,11 +377,16 @@ async def train(
     def tidy(make: Callable[[], Any]) -> Any:
         return tf.tidy(create_once_callable(make))
 
-    x_train = tidy(lambda: rows_of(split.train))
-    x_val = tidy(lambda: rows_of(split.validation))
+    # Both heads learn on features standardised by the final head's rows (recipe.standardise);
+    # the standardisation is folded into the final head's first Dense, which then takes raw ones.
+    shift, scale = _standardisation(tf, every, trainable)
+    centre, spread = tf.tensor1d(_floats(shift)), tf.tensor1d(_floats(scale))
+    x_train = tidy(lambda: rows_of(split.train).sub(centre).div(spread))
+    x_val = tidy(lambda: rows_of(split.validation).sub(centre).div(spread))
     y_val = tidy(lambda: tf.oneHot(tf.tensor1d(to_js([classes[i] for i in split.validation]), "int32"), n_classes))
-    x_all = tidy(lambda: rows_of(trainable))
+    x_all = tidy(lambda: rows_of(trainable).sub(centre).div(spread))
     x_held = tidy(lambda: rows_of(split.heldout))
+    tf.dispose(to_js([centre, spread]))
     first = _Head(tf, start, x_train, [classes[i] for i in split.train], validation=(x_val, y_val))
     final = _Head(tf, start, x_all, [classes[i] for i in trainable])
     tell = progress or (lambda fraction: None)
@@ -389,6 +412,7 @@ async def train(
             await final.epoch(next(final_orders))
             tell(0.6 + 0.4 * epoch / history.best_epoch)
         hidden_kernel, hidden_bias, classes_kernel = final.flat_weights()
+        hidden_kernel, hidden_bias = recipe.fold_standardisation(hidden_kernel, hidden_bias, shift, scale)
         t = calibrated.temperature
         trained = Trained(
             labels=list(labels),
