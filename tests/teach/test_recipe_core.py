@@ -175,6 +175,21 @@ def test_class_weights_balance_the_classes() -> None:
     assert len({round(w[c] * counts[c], 9) for c in range(3)}) == 1  # every class weighs the same
 
 
+def test_the_folded_standardisation_gives_the_trained_layer_on_raw_features() -> None:
+    """relu(((x - shift) / scale) W + b) = relu(x W' + b'): the exported head takes the raw features."""
+    rng = np.random.default_rng(3)
+    features, units = 40, recipe.HIDDEN
+    x = rng.gamma(2.0, rng.uniform(0.01, 3, features), (25, features))  # columns of very different sizes
+    shift, scale = recipe.standardise(x.mean(0).tolist(), x.std(0).tolist())
+    assert scale == [float(d) + recipe.STANDARD_EPSILON for d in x.std(0)]
+    w, b = rng.normal(0, 0.2, (features, units)), rng.normal(0, 0.1, units)
+    kernel, bias = recipe.fold_standardisation(w.ravel().tolist(), b.tolist(), shift, scale)
+    trained = np.maximum(((x - shift) / np.asarray(scale)) @ w + b, 0)
+    folded = np.maximum(x @ np.asarray(kernel).reshape(features, units) + np.asarray(bias), 0)
+    np.testing.assert_allclose(folded, trained, atol=1e-9)
+    assert not np.allclose(np.maximum(x @ w + b, 0), trained)  # the standardisation does change the layer
+
+
 def test_initial_weights_are_glorot_uniform_from_the_seed() -> None:
     a, b, c = recipe.initial_weights(1280, 3, 0), recipe.initial_weights(1280, 3, 0), recipe.initial_weights(1280, 3, 1)
     assert a == b and a.hidden_kernel != c.hidden_kernel
