@@ -27,6 +27,14 @@ from teachkit.core.modelinfo import ModelInfo
 from teachkit_app.ops import TfjsOps
 
 
+def parts(net: Any) -> tuple[Any, Any] | None:
+    """The features model and the head model of a loaded site model (Teachable Machine's
+    Sequential[base, head]; an explicit InputLayer, as our exports have, is not a part), or None
+    for another structure (a teach-only site's Sequential[base])."""
+    layers = [layer for layer in net.layers if str(layer.getClassName()) != "InputLayer"]
+    return (layers[0], layers[1]) if len(layers) == 2 else None
+
+
 @dataclass(frozen=True)
 class Result:
     """What one picture was classified as: ``label`` is None for "not sure" and for "none of
@@ -115,10 +123,7 @@ class Classifier:
             js.console.warn(f"teachkit: no 'none of these': {e}")
 
     def _parts(self) -> tuple[Any, Any] | None:
-        """The features model and the head model (Teachable Machine's Sequential[base, head]; an
-        explicit InputLayer, as our exports have, is not a part), or None for another structure."""
-        parts = [layer for layer in self.net.layers if str(layer.getClassName()) != "InputLayer"]
-        return (parts[0], parts[1]) if len(parts) == 2 else None
+        return parts(self.net)
 
     def _forward(self, pixels: Any, mirror: bool) -> Any:
         """Pixels to class probabilities, as one tensor (call inside tf.tidy); with a summary,

@@ -15,6 +15,7 @@ from typing import Any
 from pyodide.ffi import create_once_callable, to_js
 
 from teachkit.core import modelinfo, preprocess
+from teachkit_app.model import parts
 from teachkit_app.ops import TfjsOps
 
 #: Mean red, green, blue of the picture, then of its top, bottom, left and right eighths.
@@ -34,10 +35,10 @@ class Embedded:
 
 
 def base_of(net: Any) -> Any:
-    """The features model of a loaded site model: its first layer when that is a model itself
-    (Sequential[features, head]); the net itself when it is the base alone (a teach-only site)."""
-    first = net.layers[0] if int(net.layers.length) else None
-    return first if first is not None and hasattr(first, "predict") else net
+    """The features model of a loaded site model (``model.parts``); the net itself when it is
+    the base alone (a teach-only site)."""
+    both = parts(net)
+    return both[0] if both is not None else net
 
 
 class Embedder:
