@@ -126,7 +126,7 @@ def _render_into(
             else:
                 if path == "python_stdlib.zip":
                     data = vendor.slim_stdlib(data)
-                size = assets.write_asset(tmp, rel, data)
+                size = assets.write_asset(tmp, rel, data, best=True)
                 script = {"src": rel + ".js", "bytes": size, "what": WHAT[name], "group": group[name]}
                 if path in RUN:
                     script["run"] = rel
