@@ -40,7 +40,7 @@ def fit_from_photos(files: ModelFiles, photos_dir: Path, cache: Path | None = No
     chosen = photos.PhotoFolder(found.root, {folder: found.classes[folder] for folder in matched})
     infos, _ = dataset.inspect(chosen, cache / "photos")
     split = dataset.split(infos, 0.15, SEED, with_heldout=False)
-    base = basemodel.load(files.dir)  # the export's own MobileNetV2: what its page embeds with
+    base = basemodel.load(files.dir, as_exported=True)  # what its page embeds with
     features, _, _ = embeddings.embed(infos, embeddings.EmbeddingCache(cache / "embeddings", base))
     classes = [files.labels.index(matched[info.label]) for info in infos]
     rows = np.asarray(features, np.float64)

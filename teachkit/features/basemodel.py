@@ -30,10 +30,13 @@ from teachkit.model.files import ModelError, open_model
 #: The width of Teachable Machine's base (out_relu, averaged): what a Teachable Machine export's
 #: first layer gives. A base's own width is ``BaseModel.features``.
 FEATURES = 1280
-#: Teachkit's depths, with their widths in MobileNetV2 alpha 0.35. Measured (bench/levers.py,
-#: trashnet-subset, 5 seeds, with the quarter-turn augmentation): on photos taken later 76.0%
-#: against 74.8% with out_relu alone, and more than concatenating without the per-depth
-#: standardisation (74.6%), whose large last layer drowns the small middle ones.
+#: Teachkit's depths (``train``'s base), with their widths in MobileNetV2 alpha 0.35. Measured
+#: (bench/levers.py, trashnet-subset, 5 seeds, with the quarter-turn augmentation): on photos taken
+#: later 76.0% against 74.8% with out_relu alone, and more than concatenating without the
+#: per-depth standardisation (74.6%), whose large last layer drowns the small middle ones. With
+#: the head's standardised features (bench/recipes.py): 75.7% against Teachable Machine's 71.7%.
+#: The price (bench/levers_cost.py, Chromium): weights.bin 2.51 MB against 2.06, a prediction
+#: 1.11x on wasm and 1.14-1.16x on webgl; the pooling layers only, one forward pass.
 DEPTHS: dict[str, int] = {
     "out_relu": 1280,
     "block_16_expand_relu": 336,
@@ -169,11 +172,13 @@ def _fingerprint(source: Path | None) -> str | None:
     return h.hexdigest()
 
 
-def _loader(chosen: Path | None, depths: dict[str, int] | None) -> Callable[[], Any]:
+def _loader(chosen: Path | None, depths: dict[str, int] | None, as_exported: bool) -> Callable[[], Any]:
     def load_model() -> Any:
         model = _from_export(chosen) if chosen is not None else _from_keras()
         if depths:
             model = multi_depth(model, depths)
+        elif as_exported:
+            pass
         elif tuple(model.output_shape) != (None, FEATURES):  # a Teachkit model's multi-depth base: cut as TM does
             keras = tfenv.keras()
             net = mobilenet(model)
@@ -184,9 +189,15 @@ def _loader(chosen: Path | None, depths: dict[str, int] | None) -> Callable[[], 
     return load_model
 
 
-def load(base_from: Path | None = None, memo: Path | None = None, depths: dict[str, int] | None = None) -> BaseModel:
+def load(
+    base_from: Path | None = None,
+    memo: Path | None = None,
+    depths: dict[str, int] | None = None,
+    as_exported: bool = False,
+) -> BaseModel:
     """The frozen base model from the first source that is given or available: Teachable
     Machine's cut (1280 features), or with ``depths`` (``DEPTHS``) Teachkit's multi-depth one.
+    ``as_exported``: an export's own base as its page runs it (Teachkit's exports: multi-depth).
 
     ``memo`` (a JSON file in the models' cache) remembers each source's weights id: when it
     knows this one, the id is known at once and the Keras model is built only if needed.
@@ -199,8 +210,11 @@ def load(base_from: Path | None = None, memo: Path | None = None, depths: dict[s
         source = "MobileNetV2 with Keras' ImageNet weights"
     if depths:
         source += f", read at {len(depths)} depths"
+    load_model = _loader(chosen, depths, as_exported)
+    if as_exported:  # the width is the export's own: known once it is loaded
+        model = load_model()
+        return BaseModel(model=model, id=weights_id(model), source=source, features=int(model.output_shape[-1]))
     width = sum(depths.values()) if depths else FEATURES
-    load_model = _loader(chosen, depths)
     fingerprint = _fingerprint(chosen)
     if fingerprint and depths:  # the same files make another base at other depths
         fingerprint += "|" + ",".join(depths)

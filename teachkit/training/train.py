@@ -201,7 +201,7 @@ def train(opts: TrainOptions) -> TrainResult:
     with_heldout = opts.test_dir is None
     dataset.split(infos, opts.holdout, opts.recipe.seed, with_heldout=with_heldout, groups=range(len(infos)))
 
-    base = basemodel.load(opts.base_from, memo=cache / "bases.json")
+    base = basemodel.load(opts.base_from, memo=cache / "bases.json", depths=basemodel.DEPTHS)
     print(f"Base model: {printable(base.source)}", file=out)
     emb_cache = embeddings.EmbeddingCache(cache / "embeddings", base)
     # Every photo of the training folder gets its augmented copies (only those in the training

@@ -57,7 +57,9 @@ def test_the_model_folder_is_a_teachable_machine_export(trained) -> None:
     model_json = json.loads((folder / "model.json").read_text())
     assert model_json["weightsManifest"][0]["paths"] == ["weights.bin"]
     outer = [la for la in model_json["modelTopology"]["config"]["layers"] if la["class_name"] != "InputLayer"]
-    assert [layer["class_name"] for layer in outer] == ["Sequential", "Sequential"]  # base, head
+    # the base read at seven depths (a functional Model, as Teachable Machine names its own), the head
+    assert [layer["class_name"] for layer in outer] == ["Model", "Sequential"]
+    assert outer[0]["config"]["name"] == "teachkit_features"
     head_layers = [la for la in outer[1]["config"]["layers"] if la["class_name"] == "Dense"]
     assert [(la["config"]["units"], la["config"]["activation"], la["config"]["use_bias"]) for la in head_layers] == [
         (100, "relu", True),
