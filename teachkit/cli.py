@@ -54,7 +54,7 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
         choices=("strict", "balanced", "off"),
         default="balanced",
         help="when the model says 'not sure': strict turns away the least sure quarter of the validation "
-        "photos, balanced (default) the least sure 14%%, off always answers",
+        "photos, balanced (default) the least sure 13%%, off always answers",
     )
     p.add_argument("--strict", action="store_true", help="treat dataset warnings as errors")
 
