@@ -219,6 +219,7 @@ class Lever:
     weight_decay: float = 0.0
     dropout: float = 0.0
     heads: int = 1
+    hidden: int = 100  # units per head
     flip_tta: bool = False
     aug: str = "v1"
     norm: str = ""  # "layer": each part standardised per photo (tfjs' LayerNormalization)
@@ -280,9 +281,9 @@ class _LabTrainer:
         keras = tfenv.keras()
         dim = x.shape[1]
         init = keras.initializers.GlorotUniform
-        self.w1 = tf.Variable(init(seed=seed * 2)((dim, head.HIDDEN)))
-        self.b1 = tf.Variable(tf.zeros(head.HIDDEN))
-        self.w2 = tf.Variable(init(seed=seed * 2 + 1)((head.HIDDEN, n_classes)))
+        self.w1 = tf.Variable(init(seed=seed * 2)((dim, lever.hidden)))
+        self.b1 = tf.Variable(tf.zeros(lever.hidden))
+        self.w2 = tf.Variable(init(seed=seed * 2 + 1)((lever.hidden, n_classes)))
         self.opt = keras.optimizers.Adam(head.LEARNING_RATE)
         weights = head.class_weights(y, n_classes)
         cw = tf.constant([weights[c] for c in range(n_classes)], tf.float32)
@@ -357,7 +358,6 @@ def run_lever(
         x_plain, x_views = (x_plain - mu) / sd, (x_views - mu) / sd
     held = split.heldout
     if lever.trainer == "teachkit":
-        head.FEATURES = x_plain.shape[1]  # today's head.build takes its width from this constant
         copies = {i: x_views[i] for i in range(len(infos))}
         fitted = fit(None, infos, x_plain, copies, split, labels, Recipe(augment=True, seed=seed))  # type: ignore[arg-type]
         probs = calibration.softmax(head.logits(fitted.head, x_plain[held]))
@@ -431,6 +431,10 @@ for _lever in (
     Lever("wd1", MID, "standard", "lab", weight_decay=1.0),
     Lever("drop0.5", MID, "standard", "lab", dropout=0.5),
     Lever("heads5", MID, "standard", "lab", heads=5),
+    Lever("h5x20", MID, "standard", "lab", heads=5, hidden=20),
+    Lever("h5x20-layer", MID, "raw", "lab", heads=5, hidden=20, norm="layer"),
+    Lever("h1x20", MID, "standard", "lab", hidden=20),
+    Lever("heads5-layer", MID, "raw", "lab", heads=5, norm="layer"),
     Lever("lab-heads5", trainer="lab", heads=5),
     Lever("ls0.2", MID, "standard", "lab", smoothing=0.2),
     Lever("ls0.1-layer", MID, "raw", "lab", smoothing=0.1, norm="layer"),
@@ -495,7 +499,6 @@ def main() -> int:
                 else recipes.later_split(infos, numbers, seed)
             )
             trainable, held = split.train + split.validation, split.heldout
-            head.FEATURES = tm_x.shape[1]
             tm = recipes.teachable_machine(tm_x[trainable], y_all[trainable], len(labels), seed)
             tm_acc = float((np.asarray(tm(tm_x[held])).argmax(1) == y_all[held]).mean())
             scores.setdefault(split_name, {}).setdefault("TM recipe", []).append(tm_acc)

@@ -9,10 +9,9 @@ For each seed: one honest split (held-out photos never used for any choice), the
   canvas does);
 - "TM recipe": the same recipe on Teachkit's preprocessing (halvings, then bilinear); the two
   coincide for photos under 448 pixels on the short side, such as trashnet-subset's 512x384;
-- "Teachkit": `teachkit.training.train.fit` with the quarter-turn augmentation: the recipe
-  `python build.py train` uses; with `--depths`, on the multi-depth base (`basemodel.DEPTHS`),
-  which measured better but is not the default yet (it takes dist/ to 11.9 MB and may cost the
-  page's prediction over 1.15x; see the README's "How good is it").
+- "Teachkit": `teachkit.training.train.fit` on the multi-depth base (`basemodel.DEPTHS`), with
+  the quarter-turn augmentation and standardised features: the recipe `python build.py train`
+  uses; with `--one-depth`, on Teachable Machine's cut of the base (the last layer only).
 Two ways of holding photos out, both printed, always:
 - "random": ceil(15%) of each class held out at random (near-copies kept together), as `train` does;
 - "later": trashnet-subset's photos are numbered in the order they were taken: each recipe trains
@@ -102,7 +101,7 @@ def main() -> int:
     parser.add_argument("--base-from", type=Path, default=DEFAULT_BASE)
     parser.add_argument("--cache", type=Path, default=ROOT / "models" / ".cache")
     parser.add_argument("--no-augment", action="store_true", help="Teachkit's recipe without augmentation")
-    parser.add_argument("--depths", action="store_true", help="Teachkit's recipe on the multi-depth base")
+    parser.add_argument("--one-depth", action="store_true", help="Teachkit's recipe on Teachable Machine's cut")
     args = parser.parse_args()
 
     found = photos.scan(args.photos)
@@ -111,8 +110,7 @@ def main() -> int:
     y_all = np.asarray([labels.index(i.label) for i in infos])
     tm_base = basemodel.load(args.base_from)  # Teachable Machine's cut: out_relu, averaged
     tm_cache = embeddings.EmbeddingCache(args.cache / "embeddings", tm_base)
-    base = basemodel.load(args.base_from, depths=basemodel.DEPTHS) if args.depths else tm_base
-    head.FEATURES = base.features  # head.build's width (until it takes it from the features)
+    base = tm_base if args.one_depth else basemodel.load(args.base_from, depths=basemodel.DEPTHS)
     cache = embeddings.EmbeddingCache(args.cache / "embeddings", base)
     recipe_augment = not args.no_augment
     tm_features = embeddings.embed_inputs(tm_base, np.stack([tm_preprocessing(i.path) for i in infos]))

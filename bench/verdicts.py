@@ -155,11 +155,11 @@ def main() -> int:
     parser.add_argument("--base-from", type=Path, default=DEFAULT_BASE)
     parser.add_argument("--cache", type=Path, default=ROOT / "models" / ".cache")
     parser.add_argument("--no-tm", action="store_true", help="skip Teachable Machine's recipe")
-    parser.add_argument("--depths", action="store_true", help="Teachkit's multi-depth base (basemodel.DEPTHS)")
+    parser.add_argument("--one-depth", action="store_true", help="Teachable Machine's cut of the base, not Teachkit's")
     parser.add_argument("--dump", type=Path, help="also save every run's predictions here (JSON), to study rules")
     args = parser.parse_args()
 
-    base = basemodel.load(args.base_from, depths=basemodel.DEPTHS if args.depths else None)
+    base = basemodel.load(args.base_from, depths=None if args.one_depth else basemodel.DEPTHS)
     cache = embeddings.EmbeddingCache(args.cache / "embeddings", base)
     found, infos, _ = _embed_folder(args.photos, cache, args.cache / "photos")
     labels = found.labels
