@@ -18,6 +18,22 @@ import pytest
 
 from tests.site.conftest import StaticServer, open_site, render
 
+#: One lesson through ``window.teachkit.teach`` (classes: [[name, [base64 JPEG, ...]], ...]):
+#: Train with the seed, then Download model and Download examples (each base64).
+LESSON = """async ([classes, seed]) => {
+  const t = teachkit.teach;
+  await t.reset();
+  while (t.classes.length < classes.length) t.addClass();
+  for (let i = 0; i < classes.length; i++) {
+    t.renameClass(i, classes[i][0]);
+    const blobs = classes[i][1].map((b64) => new Blob([Uint8Array.fromBase64(b64)], {type: "image/jpeg"}));
+    await t.addExamples(i, blobs);
+  }
+  const result = await t.train({seed});
+  const base64 = async (blob) => new Uint8Array(await blob.arrayBuffer()).toBase64();
+  return {result, model: await base64(await t.exportModel()), examples: await base64(await t.exportExamples())};
+}"""
+
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
 

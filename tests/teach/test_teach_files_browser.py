@@ -27,6 +27,7 @@ import pytest
 from teachkit import cli
 from teachkit.site.sources import APP
 from tests.site.conftest import StaticServer, open_site, wait_ready
+from tests.teach.conftest import LESSON
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -78,20 +79,6 @@ def teach_page(browser: Any, teach_only: Path) -> Iterator[Any]:
 def run_python(site: Any, code: str) -> Any:
     return site.page.evaluate("(code) => teachkitPyodide.runPythonAsync(code)", code)
 
-
-LESSON = """async ([classes, seed]) => {
-  const t = teachkit.teach;
-  await t.reset();
-  while (t.classes.length < classes.length) t.addClass();
-  for (let i = 0; i < classes.length; i++) {
-    t.renameClass(i, classes[i][0]);
-    const blobs = classes[i][1].map((b64) => new Blob([Uint8Array.fromBase64(b64)], {type: "image/jpeg"}));
-    await t.addExamples(i, blobs);
-  }
-  const result = await t.train({seed});
-  const base64 = async (blob) => new Uint8Array(await blob.arrayBuffer()).toBase64();
-  return {result, model: await base64(await t.exportModel()), examples: await base64(await t.exportExamples())};
-}"""
 
 #: What the page trained and the site's base, out of Pyodide (floats through JSON: exact).
 TRAINED = """

@@ -19,25 +19,13 @@ import pytest
 
 from teachkit import cli
 from tests.site.conftest import StaticServer, open_site, trained_model, trained_site
+from tests.teach.conftest import LESSON
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 __all__ = ["trained_model", "trained_site"]  # the session fixtures this file uses
 
 CLASSES = ("paper", "plastic")
 TRAIN, HELD = 16, 8
-
-LESSON = """async ([classes, seed]) => {
-  const t = teachkit.teach;
-  await t.reset();
-  while (t.classes.length < classes.length) t.addClass();
-  for (let i = 0; i < classes.length; i++) {
-    t.renameClass(i, classes[i][0]);
-    const blobs = classes[i][1].map((b64) => new Blob([Uint8Array.fromBase64(b64)], {type: "image/jpeg"}));
-    await t.addExamples(i, blobs);
-  }
-  const result = await t.train({seed});
-  return {result, model: new Uint8Array(await (await t.exportModel()).arrayBuffer()).toBase64()};
-}"""
 
 
 def test_the_teach_page_of_a_trained_site_teaches_on_its_seven_depths(
