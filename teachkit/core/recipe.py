@@ -30,6 +30,11 @@ HIDDEN = 100
 #: five heads of 20 units: 76.7% against 74.0%. The middle depths' columns are small, and a head
 #: learns little from them unscaled.
 STANDARD_EPSILON = 1e-3
+#: Only features read at several depths are standardised: on Teachable Machine's cut (the last
+#: layer alone, this many features: a teach-only site's) it cost 1.1 points on both splits
+#: (bench/recipes.py --one-depth, 5 seeds: 72.3% against 73.4% on later photos, 80.1% against
+#: 81.2% on random ones), as its columns are already of one kind.
+LAST_LAYER_FEATURES = 1280
 #: Adam as Keras has it, as Teachable Machine trains (learning rate, beta 1, beta 2, epsilon).
 LEARNING_RATE = 0.001
 BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7
@@ -268,6 +273,12 @@ def orders(rows: int, seed: int) -> Iterator[list[int]]:
 
 
 # -- standardised features --------------------------------------------------------------------
+def standardises(features: int) -> bool:
+    """Whether the head learns on standardised features: when they are wider than the last layer
+    alone (the seven depths), not on Teachable Machine's cut (``LAST_LAYER_FEATURES``)."""
+    return features > LAST_LAYER_FEATURES
+
+
 def standardise(mean: Sequence[float], deviation: Sequence[float]) -> tuple[list[float], list[float]]:
     """(shift, scale) of each feature column from its mean and (population) standard deviation
     over the final head's rows, which the backend computes: x' = (x - shift) / scale."""

@@ -90,10 +90,12 @@ def train(
     second thread (nothing in its arithmetic depends on how many epochs it will get), and keeps
     its weights of each new best epoch. On two cores the two heads take the time of one.
     """
-    # Both heads learn on features standardised by the final head's rows (recipe.standardise),
-    # and take the raw features once it is folded into their first Dense.
-    shift, scale = standardisation(x_all)
-    x, x_val, x_all = (standardised(part, shift, scale) for part in (x, x_val, x_all))
+    # Both heads learn on features standardised by the final head's rows (recipe.standardise;
+    # the seven depths' only), and take the raw features once it is folded into their first Dense.
+    standardise = recipe.standardises(x.shape[1])
+    if standardise:
+        shift, scale = standardisation(x_all)
+        x, x_val, x_all = (standardised(part, shift, scale) for part in (x, x_val, x_all))
     start = recipe.initial_weights(x.shape[1], n_classes, seed)
     with ThreadPoolExecutor(max_workers=1) as beside, progress.counter(epochs, "Training", "epoch") as shown:
         first = _Trainer(n_classes, start, x, y, batch_size, validation=(x_val, y_val))
@@ -105,8 +107,9 @@ def train(
 
         history = recipe.train(first, epochs, seed, final=final, on_epoch=on_epoch)
         final.wait()
-    for model in (first.model, final.model):
-        fold_standardisation(model, shift, scale)
+    if standardise:
+        for model in (first.model, final.model):
+            fold_standardisation(model, shift, scale)
     return Trained(first.model, final.model, history)
 
 

@@ -47,16 +47,18 @@ def test_a_damaged_lite_file_is_converted_again(base: basemodel.BaseModel, tmp_p
 
 def test_the_final_head_is_the_one_a_separate_refit_would_give() -> None:
     rng = np.random.default_rng(1)
-    centres = rng.normal(0, 1, (3, basemodel.FEATURES))
+    width = sum(basemodel.DEPTHS.values())  # the seven depths: standardised, then folded in
+    centres = rng.normal(0, 1, (3, width))
     y = rng.integers(0, 3, 300)
-    x = np.maximum(centres[y] + rng.normal(0, 4, (300, basemodel.FEATURES)), 0).astype(np.float32)
+    x = np.maximum(centres[y] + rng.normal(0, 4, (300, width)), 0).astype(np.float32)
     trained = head.train(x[:200], y[:200], x[200:240], y[200:240], x[:240], y[:240], 3, 14, seed=5, batch_size=32)
     assert 10 <= trained.history.best_epoch <= len(trained.history.loss) <= 14
     # the recipe's refit: the final head trained afterwards from the same first weights and orders,
     # on the same standardised rows, the standardisation then folded in
     shift, scale = head.standardisation(x[:240])
     rows = head.standardised(x[:240], shift, scale)
-    alone = head._Trainer(3, recipe.initial_weights(basemodel.FEATURES, 3, 5), rows, y[:240], 32)
+    assert recipe.standardises(width)
+    alone = head._Trainer(3, recipe.initial_weights(width, 3, 5), rows, y[:240], 32)
     recipe.refit(alone, trained.history.best_epoch, seed=5)
     head.fold_standardisation(alone.model, shift, scale)
     for got, want in zip(trained.final.get_weights(), alone.model.get_weights(), strict=True):

@@ -106,6 +106,33 @@ def test_the_pages_head_scores_within_two_points_of_the_builds(page_trained: dic
     assert held["correct"] == sum(held["confusion"][k][k] for k in range(len(e.labels)))
 
 
+def test_on_features_as_wide_as_the_seven_depths_the_page_standardises_as_the_build(
+    page: Any, trashnet_embedded: Any
+) -> None:
+    """Features wider than the last layer (a trained site's seven depths: 2432) are standardised
+    before the heads learn, then folded in (recipe.standardises): the page's TF.js moments and
+    fold against the build's NumPy ones. The extra columns are small, as the middle depths' are."""
+    from types import SimpleNamespace
+
+    from teachkit.core import recipe
+
+    e = trashnet_embedded
+    wide = np.concatenate([e.features, 0.03 * e.features[:, : 2432 - e.features.shape[1]]], axis=1)
+    assert wide.shape[1] == 2432 and recipe.standardises(2432) and not recipe.standardises(e.features.shape[1])
+    page.evaluate(
+        "(embeddings) => { globalThis.teachWide = {...globalThis.teachTest, embeddings}; }",
+        base64.b64encode(wide.astype(np.float32).tobytes()).decode(),
+    )
+    got = run(page, TRAIN.replace("SEED", "0").replace("teachTest", "teachWide"))
+    split, build_accuracy, build_answers = build_fit(SimpleNamespace(**{**vars(e), "features": wide}), 0)
+    assert got["split"] == [split.train, split.validation, split.heldout]
+    held = got["heldout"]
+    page_answers = [a for _, _, a in held["examples"]]
+    assert abs(held["accuracy"] - build_accuracy) <= 0.02, (held["accuracy"], build_accuracy)
+    assert np.mean(np.asarray(page_answers) == np.asarray(build_answers)) >= 0.95
+    assert held["accuracy"] > 0.7
+
+
 def test_a_class_too_small_to_hold_one_out_is_a_sentence(page: Any) -> None:
     out = run(
         page,

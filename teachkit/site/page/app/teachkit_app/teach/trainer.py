@@ -377,16 +377,20 @@ async def train(
     def tidy(make: Callable[[], Any]) -> Any:
         return tf.tidy(create_once_callable(make))
 
-    # Both heads learn on features standardised by the final head's rows (recipe.standardise);
-    # the standardisation is folded into the final head's first Dense, which then takes raw ones.
-    shift, scale = _standardisation(tf, every, trainable)
-    centre, spread = tf.tensor1d(_floats(shift)), tf.tensor1d(_floats(scale))
-    x_train = tidy(lambda: rows_of(split.train).sub(centre).div(spread))
-    x_val = tidy(lambda: rows_of(split.validation).sub(centre).div(spread))
+    # Both heads learn on features standardised by the final head's rows (recipe.standardise; the
+    # seven depths' only); it is folded into the final head's first Dense, which then takes raw ones.
+    standardise = recipe.standardises(features)
+    shift, scale = _standardisation(tf, every, trainable) if standardise else ([], [])
+
+    def learned(indices: list[int]) -> Any:  # the rows as the heads learn on them
+        rows = rows_of(indices)
+        return rows.sub(tf.tensor1d(_floats(shift))).div(tf.tensor1d(_floats(scale))) if standardise else rows
+
+    x_train = tidy(lambda: learned(split.train))
+    x_val = tidy(lambda: learned(split.validation))
     y_val = tidy(lambda: tf.oneHot(tf.tensor1d(to_js([classes[i] for i in split.validation]), "int32"), n_classes))
-    x_all = tidy(lambda: rows_of(trainable).sub(centre).div(spread))
+    x_all = tidy(lambda: learned(trainable))
     x_held = tidy(lambda: rows_of(split.heldout))
-    tf.dispose(to_js([centre, spread]))
     first = _Head(tf, start, x_train, [classes[i] for i in split.train], validation=(x_val, y_val))
     final = _Head(tf, start, x_all, [classes[i] for i in trainable])
     tell = progress or (lambda fraction: None)
@@ -412,7 +416,8 @@ async def train(
             await final.epoch(next(final_orders))
             tell(0.6 + 0.4 * epoch / history.best_epoch)
         hidden_kernel, hidden_bias, classes_kernel = final.flat_weights()
-        hidden_kernel, hidden_bias = recipe.fold_standardisation(hidden_kernel, hidden_bias, shift, scale)
+        if standardise:
+            hidden_kernel, hidden_bias = recipe.fold_standardisation(hidden_kernel, hidden_bias, shift, scale)
         t = calibrated.temperature
         trained = Trained(
             labels=list(labels),
