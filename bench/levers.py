@@ -220,6 +220,7 @@ class Lever:
     dropout: float = 0.0
     heads: int = 1
     hidden: int = 100  # units per head
+    subspace: float = 0.0  # each head sees this share of the columns, drawn at random (0: all)
     flip_tta: bool = False
     aug: str = "v1"
     norm: str = ""  # "layer": each part standardised per photo (tfjs' LayerNormalization)
@@ -239,9 +240,17 @@ def lab_head(
 ) -> Callable[[np.ndarray], np.ndarray]:  # fmt: skip
     """Train ``lever.heads`` heads (seeds seed*10+k); returns features -> mean probabilities."""
     tf = tfenv.import_tensorflow()
-    models = []
+    models, columns = [], []
+    full = (x, x_val, x_all)
     for k in range(lever.heads):
         s = seed * 10 + k
+        cols = (
+            np.sort(np.random.default_rng(s).choice(full[0].shape[1], round(lever.subspace * full[0].shape[1]), False))
+            if lever.subspace
+            else np.arange(full[0].shape[1])
+        )
+        columns.append(cols)
+        x, x_val, x_all = (part[:, cols] for part in full)
         first = _LabTrainer(x, y, n_classes, lever, s)
         xv, yv = tf.constant(x_val, tf.float32), tf.constant(y_val, tf.int32)
         accs = []
@@ -266,7 +275,9 @@ def lab_head(
         models.append(final)
 
     def predict(features: np.ndarray) -> np.ndarray:
-        return np.mean([calibration.softmax(m.logits(features)) for m in models], axis=0)
+        return np.mean(
+            [calibration.softmax(m.logits(features[:, c])) for m, c in zip(models, columns, strict=True)], axis=0
+        )
 
     return predict
 
@@ -432,6 +443,8 @@ for _lever in (
     Lever("drop0.5", MID, "standard", "lab", dropout=0.5),
     Lever("heads5", MID, "standard", "lab", heads=5),
     Lever("h5x20", MID, "standard", "lab", heads=5, hidden=20),
+    Lever("sub5x100", MID, "standard", "lab", heads=5, subspace=0.2),
+    Lever("sub5x50", MID, "standard", "lab", heads=5, hidden=50, subspace=0.4),
     Lever("h5x20-layer", MID, "raw", "lab", heads=5, hidden=20, norm="layer"),
     Lever("h1x20", MID, "standard", "lab", hidden=20),
     Lever("heads5-layer", MID, "raw", "lab", heads=5, norm="layer"),
