@@ -2,7 +2,8 @@
 
     python bench/bursts.py [PHOTOS] [--photos 120]
 
-On real photos (trashnet-subset by default), embedded by the build's base:
+On real photos (trashnet-subset by default), embedded by the build's base (the seven depths;
+``--one-depth``: Teachable Machine's cut):
 - near copies: each of ``--photos`` photos changed as the next webcam frame or a re-shot would
   change it (cropped by 2-6%, shifted by 3-8%, re-lit by up to 15%, rotated by up to 5 degrees,
   re-encoded at JPEG quality 60, and all of crop, light and rotation at once), each copy's cosine
@@ -59,10 +60,11 @@ def main() -> int:
     parser.add_argument("photos", type=Path, nargs="?", default=TRASHNET)
     parser.add_argument("--photos", dest="n", type=int, default=120)
     parser.add_argument("--cache", type=Path, default=ROOT / "models" / ".cache")
+    parser.add_argument("--one-depth", action="store_true", help="Teachable Machine's cut of the base, not train's")
     args = parser.parse_args()
     found = photos.scan(args.photos)
     infos, _ = dataset.inspect(found, args.cache / "photos")
-    base = basemodel.load(BASE_EXPORT)
+    base = basemodel.load(BASE_EXPORT, depths=None if args.one_depth else basemodel.DEPTHS)
     features, _, _ = embeddings.embed(infos, embeddings.EmbeddingCache(args.cache / "embeddings", base), set())
     units = features / np.linalg.norm(features, axis=1, keepdims=True)
     labels = [i.label for i in infos]
