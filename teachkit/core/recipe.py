@@ -1,7 +1,8 @@
 """The training recipe of the head, one copy for the build (CPython) and the Teach page (Pyodide).
 
 Standard library only. Everything that decides something lives here: which pictures are near
-copies, the held-out / validation / training split, the class weights, the order of each epoch,
+copies, the held-out / validation / training split, the standardisation of the features and its
+fold into the head, the class weights, the order of each epoch,
 the head's first weights, when to stop, the temperature and the "not sure" rule. The arithmetic
 of training (matrix products, gradients, Adam) is not: it is a ``Backend``, TensorFlow in the build
 (``teachkit.training.head``) and TF.js in the page (``teachkit_app.teach.trainer``). For the same

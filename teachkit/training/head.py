@@ -1,8 +1,10 @@
-"""The head: Teachable Machine's small classifier on top of the frozen base's 1280 features,
-trained by the shared recipe (``teachkit.core.recipe``) with TensorFlow as its arithmetic.
+"""The head: Teachable Machine's small classifier on top of the frozen base's features (2432
+from the seven depths, 1280 from Teachable Machine's cut), trained by the shared recipe
+(``teachkit.core.recipe``) with TensorFlow as its arithmetic.
 
 Dense(100, relu) then Dense(N, softmax, no bias), trained with Adam as Teachable Machine does,
-but reshuffled every epoch and weighted against class imbalance. Two heads train side by side:
+but reshuffled every epoch, weighted against class imbalance and, on the seven depths, on
+standardised features folded into the first Dense after. Two heads train side by side:
 the first on the training part, stopped early on the validation slice (which also gives the
 honest validation predictions that calibrate the model and tune "not sure"), and the final one
 on training and validation photos together, kept at the epoch the first found best, so that no

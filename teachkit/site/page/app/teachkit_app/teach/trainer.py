@@ -1,9 +1,10 @@
 """The Teach page's head, trained with TF.js and driven by the build's own recipe.
 
 Every decision is ``teachkit.core.recipe``'s, the very file ``teachkit train`` runs: near copies
-by their embeddings, the held-out / validation / training split, the class weights, the first
-weights from the seed, the order of each epoch, early stopping, the final head on training and
-validation examples for the best epoch count, the temperature and the "not sure" rule. TF.js
+by their embeddings, the held-out / validation / training split, whether to standardise the
+features (and the fold after), the class weights, the first weights from the seed, the order of
+each epoch, early stopping, the final head on training and validation examples for the best epoch
+count, the temperature and the "not sure" rule. TF.js
 does the arithmetic the build does with TensorFlow: Teachable Machine's Dense(100, relu) +
 Dense(N, softmax, no bias), Adam with Keras' constants, the class-weighted cross-entropy over
 batches of 16 in the recipe's order.
