@@ -70,7 +70,13 @@ def not_sure_figures(val_probs, val_truth, probs, truth) -> dict[str, dict]:
 def outlier_figures(train_x, train_y, val_x, held_x, others: dict[str, np.ndarray], labels) -> dict[str, float]:
     """The summary fitted on the training part, its threshold on the validation part; the share of
     held-out class photos turned away and of each set of other things caught."""
-    summary = outlier.fit(np.asarray(train_x).tolist(), list(map(int, train_y)), np.asarray(val_x).tolist(), labels)
+    summary = outlier.fit(
+        np.asarray(train_x).tolist(),
+        list(map(int, train_y)),
+        np.asarray(val_x).tolist(),
+        labels,
+        similarities=dataset.similarities,
+    )
     det = outlier.Detector(summary)
 
     def share(x: np.ndarray) -> float:

@@ -147,6 +147,7 @@ def fit(
         [labels.index(infos[i].label) for i in split.train],
         [summary_features[i].tolist() for i in split.validation],
         labels,
+        similarities=dataset.similarities,
     )
     return Fitted(trained, base, history, temperature, rule, rows, val_probs, outliers)
 
