@@ -46,7 +46,7 @@ MIN_VALIDATION = 5
 #: 90 validation photos alone gave an unsteady threshold. Measured (bench/verdicts.py,
 #: trashnet-subset, seven depths, 5 seeds, later photos): validation alone turned away 5.3% (up
 #: to 10.5% on one seed) and caught 82.6% of other things (62.9% on one); with the folds, 4.9%
-#: (at most 5.9%) and 85.0% (at least 81.4%). Folds that split near copies scored them as if
+#: (at most 5.9%) and 84.9% (at least 81.2%). Folds that split near copies scored them as if
 #: seen, and turned away more (animals samples, webcam bursts: 8.1% against 6.9%).
 FOLDS = 5
 
