@@ -136,8 +136,9 @@ def fit(
         base, trained = finetune.run(base, trained, infos, split, labels, recipe.seed)
     if temperature != 1.0:
         head.fold_temperature(trained, temperature)
-    # "None of these": prototypes of the training part, the threshold on the validation part, on
-    # the embeddings the exported model computes (the fine-tuned base's when fine-tuned).
+    # "None of these": prototypes of the training part, the threshold on the validation part and
+    # on the training part out of fold, on the embeddings the exported model computes (the
+    # fine-tuned base's when fine-tuned).
     summary_features: Any = features
     if recipe.fine_tune:
         parts = split.train + split.validation
