@@ -6,6 +6,7 @@ medians measured in the same run on the same machine (timings here are noisy: 2 
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 from dataclasses import dataclass, field
@@ -21,6 +22,17 @@ BASE_EXPORT = TM_EXPORTS / "animals-4class"
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+def accuracy_options(doc: str | None) -> argparse.ArgumentParser:
+    """The options of the benches that train on a photos folder (recipes, verdicts, levers): the
+    photos (trashnet-subset), the seeds, the base's export and the models' cache."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("photos", type=Path, nargs="?", default=TRASHNET)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--base-from", type=Path, default=BASE_EXPORT)
+    parser.add_argument("--cache", type=Path, default=ROOT / "models" / ".cache")
+    return parser
 
 
 @dataclass

@@ -14,7 +14,6 @@ same preprocessing. Prints each lever's mean, sd, min per split and its per-seed
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import importlib.util
 import statistics
@@ -30,6 +29,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import accuracy_options  # noqa: E402
 
 from teachkit import tfenv  # noqa: E402
 from teachkit.data import dataset, photos  # noqa: E402
@@ -37,9 +39,6 @@ from teachkit.evaluation import calibration  # noqa: E402
 from teachkit.features import augment, basemodel, embeddings, lite  # noqa: E402
 from teachkit.training import head  # noqa: E402
 from teachkit.training.train import Recipe, fit  # noqa: E402
-
-DEFAULT_PHOTOS = ROOT.parent / "shared" / "fixtures" / "datasets" / "trashnet-subset"
-DEFAULT_BASE = ROOT.parent / "shared" / "fixtures" / "tm-exports" / "animals-4class"
 
 #: The depths tried: the last layer (Teachable Machine's), and block outputs from 7x7 to 56x56.
 DEPTHS = (
@@ -389,6 +388,9 @@ def run_lever(
     return float((probs.argmax(1) == y_all[held]).mean())
 
 
+#: The seven depths of train's base (basemodel.DEPTHS), averaged, as the wide table names them.
+MID = tuple(f"{name}/avg" for name in basemodel.DEPTHS)
+
 LEVERS = {
     "teachkit": Lever("teachkit"),
     "lab": Lever("lab", trainer="lab"),
@@ -402,27 +404,11 @@ LEVERS = {
     ),
     "+mid-all": Lever(
         "+mid-all",
-        (
-            "out_relu/avg",
-            "block_16_expand_relu/avg",
-            "block_14_expand_relu/avg",
-            "block_13_expand_relu/avg",
-            "block_10_expand_relu/avg",
-            "block_6_expand_relu/avg",
-            "block_3_expand_relu/avg",
-        ),
+        MID,
     ),  # fmt: skip
     "+mid-all-std": Lever(
         "+mid-all-std",
-        (
-            "out_relu/avg",
-            "block_16_expand_relu/avg",
-            "block_14_expand_relu/avg",
-            "block_13_expand_relu/avg",
-            "block_10_expand_relu/avg",
-            "block_6_expand_relu/avg",
-            "block_3_expand_relu/avg",
-        ),
+        MID,
         scale="standard",
     ),  # fmt: skip
     "+max": Lever("+max", ("out_relu/avg", "out_relu/max")),
@@ -433,7 +419,6 @@ LEVERS = {
 }
 
 
-MID = LEVERS["+mid-all-std"].parts
 for _lever in (
     Lever("lab-mid", MID, "standard", "lab"),
     Lever("ls0.1", MID, "standard", "lab", smoothing=0.1),
@@ -480,11 +465,7 @@ for _lever in (
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("photos", type=Path, nargs="?", default=DEFAULT_PHOTOS)
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--base-from", type=Path, default=DEFAULT_BASE)
-    parser.add_argument("--cache", type=Path, default=ROOT / "models" / ".cache")
+    parser = accuracy_options(__doc__)
     parser.add_argument("--only", nargs="*", default=None, help="levers to run (default: all)")
     parser.add_argument("--splits", default="later,random")
     args = parser.parse_args()

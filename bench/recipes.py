@@ -22,7 +22,6 @@ Prints held-out accuracy per seed, then the mean and spread of each and their di
 
 from __future__ import annotations
 
-import argparse
 import re
 import statistics
 import sys
@@ -45,9 +44,8 @@ from teachkit.training.train import Recipe, fit  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 import verdicts  # noqa: E402
+from common import accuracy_options  # noqa: E402
 
-DEFAULT_PHOTOS = ROOT.parent / "shared" / "fixtures" / "datasets" / "trashnet-subset"
-DEFAULT_BASE = ROOT.parent / "shared" / "fixtures" / "tm-exports" / "animals-4class"
 #: The later-photos split: train on photos 1-100 of each class, measure on 101-150.
 LATER_FROM = 100
 
@@ -95,11 +93,7 @@ def later_split(infos: list, numbers: list[int | None], seed: int, first: int = 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("photos", type=Path, nargs="?", default=DEFAULT_PHOTOS)
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--base-from", type=Path, default=DEFAULT_BASE)
-    parser.add_argument("--cache", type=Path, default=ROOT / "models" / ".cache")
+    parser = accuracy_options(__doc__)
     parser.add_argument("--no-augment", action="store_true", help="Teachkit's recipe without augmentation")
     parser.add_argument("--one-depth", action="store_true", help="Teachkit's recipe on Teachable Machine's cut")
     args = parser.parse_args()

@@ -21,7 +21,6 @@ Teachable Machine's recipe has the same frozen base, so the same embeddings and 
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -34,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from common import TM_EXPORTS, accuracy_options  # noqa: E402
+
 from teachkit import demo  # noqa: E402
 from teachkit.core import notsure, outlier  # noqa: E402
 from teachkit.data import dataset, photos  # noqa: E402
@@ -42,12 +43,9 @@ from teachkit.features import basemodel, embeddings  # noqa: E402
 from teachkit.training import head  # noqa: E402
 from teachkit.training.train import Recipe, fit  # noqa: E402
 
-FIXTURES = ROOT.parent / "shared" / "fixtures"
-DEFAULT_PHOTOS = FIXTURES / "datasets" / "trashnet-subset"
-DEFAULT_BASE = FIXTURES / "tm-exports" / "animals-4class"
 OTHERS = {
-    "animals": FIXTURES / "tm-exports" / "animals-4class" / "samples",
-    "edible": FIXTURES / "tm-exports" / "edible-3class" / "samples",
+    "animals": TM_EXPORTS / "animals-4class" / "samples",
+    "edible": TM_EXPORTS / "edible-3class" / "samples",
 }
 
 
@@ -155,11 +153,7 @@ def for_run(
 def main() -> int:
     import recipes
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("photos", type=Path, nargs="?", default=DEFAULT_PHOTOS)
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--base-from", type=Path, default=DEFAULT_BASE)
-    parser.add_argument("--cache", type=Path, default=ROOT / "models" / ".cache")
+    parser = accuracy_options(__doc__)
     parser.add_argument("--no-tm", action="store_true", help="skip Teachable Machine's recipe")
     parser.add_argument("--one-depth", action="store_true", help="Teachable Machine's cut of the base, not Teachkit's")
     parser.add_argument("--dump", type=Path, help="also save every run's predictions here (JSON), to study rules")
