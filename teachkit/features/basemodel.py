@@ -177,9 +177,8 @@ def _loader(chosen: Path | None, depths: dict[str, int] | None, as_exported: boo
         model = _from_export(chosen) if chosen is not None else _from_keras()
         if depths:
             model = multi_depth(model, depths)
-        elif as_exported:
-            pass
-        elif tuple(model.output_shape) != (None, FEATURES):  # a Teachkit model's multi-depth base: cut as TM does
+        elif not as_exported and tuple(model.output_shape) != (None, FEATURES):
+            # a Teachkit model's multi-depth base, as the base of another training: cut as TM does
             keras = tfenv.keras()
             net = mobilenet(model)
             model = keras.Model(net.input, keras.layers.GlobalAveragePooling2D()(net.get_layer("out_relu").output))

@@ -382,16 +382,20 @@ async def train(
     # seven depths' only); it is folded into the final head's first Dense, which then takes raw ones.
     standardise = recipe.standardises(features)
     shift, scale = _standardisation(tf, every, trainable) if standardise else ([], [])
+    # made once, kept by tf.tidy (made outside it), freed below
+    centre, spread = (tf.tensor1d(_floats(shift)), tf.tensor1d(_floats(scale))) if standardise else (None, None)
 
     def learned(indices: list[int]) -> Any:  # the rows as the heads learn on them
         rows = rows_of(indices)
-        return rows.sub(tf.tensor1d(_floats(shift))).div(tf.tensor1d(_floats(scale))) if standardise else rows
+        return rows.sub(centre).div(spread) if standardise else rows
 
     x_train = tidy(lambda: learned(split.train))
     x_val = tidy(lambda: learned(split.validation))
     y_val = tidy(lambda: tf.oneHot(tf.tensor1d(to_js([classes[i] for i in split.validation]), "int32"), n_classes))
     x_all = tidy(lambda: learned(trainable))
     x_held = tidy(lambda: rows_of(split.heldout))
+    if standardise:
+        tf.dispose(to_js([centre, spread]))
     first = _Head(tf, start, x_train, [classes[i] for i in split.train], validation=(x_val, y_val))
     final = _Head(tf, start, x_all, [classes[i] for i in trainable])
     tell = progress or (lambda fraction: None)
