@@ -232,3 +232,24 @@ def test_the_not_sure_option_reaches_the_recipe() -> None:
         with pytest.raises(SystemExit) as e:
             parser.parse_args([command, "--help"])
         assert e.value.code == 0
+
+
+@pytest.mark.slow
+def test_photos_given_to_a_teachkit_model_fit_none_of_these_on_its_seven_depths(
+    trained_trashnet: Path, trashnet: Path, tmp_path: Path
+) -> None:
+    """`teachkit site MODEL --photos DIR` on a model `train` made: the summary is fitted on the
+    features its page computes (the seven depths' 2432), not on Teachable Machine's cut."""
+    from teachkit.evaluation.outliers import fit_from_photos
+    from teachkit.features import basemodel
+    from teachkit.model.files import open_model
+
+    photos = tmp_path / "photos"
+    for label in ("cardboard", "glass"):
+        (photos / label).mkdir(parents=True)
+        for src in sorted((trashnet / label).glob("*.jpg"))[:12]:
+            (photos / label / src.name).symlink_to(src)
+    with open_model(trained_trashnet) as files:
+        fitted, said = fit_from_photos(files, photos, cache=tmp_path / "cache")
+    summary = json.loads(fitted.files["outliers.json"])
+    assert summary["dims"] == sum(basemodel.DEPTHS.values()) and "'None of these' fitted on" in said
