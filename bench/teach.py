@@ -39,6 +39,8 @@ from typing import Any
 import numpy as np
 from common import BASE_EXPORT, BENCH, ROOT, TRASHNET, Results, table
 
+from tests.teach.snippets import embeddings_lesson
+
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
@@ -81,22 +83,16 @@ TM_PAGE = """<!doctype html>
 </script>
 """
 
-OURS = r"""
-import js, json
-from array import array
+OURS = (
+    embeddings_lesson("benchTeach")
+    + r"""
+import json
 from teachkit_app.teach import trainer
-raw = array("f")
-raw.frombytes(bytes(js.Uint8Array.fromBase64(js.benchTeach.embeddings).to_py()))
-counts = list(js.benchTeach.counts.to_py())
-width = len(raw) // sum(counts)
-lesson, k = [], 0
-for n in counts:
-    lesson.append([raw[(k + j) * width : (k + j + 1) * width].tolist() for j in range(n)])
-    k += n
 t = await trainer.train(js.tf, lesson, [f"class {i + 1}" for i in range(len(counts))], seed=0)
 json.dumps({"ms": t.ms, "epochs": t.epochs, "epochs_run": t.epochs_run, "accuracy": t.heldout["accuracy"],
             "n": t.heldout["n"], "backend": str(js.tf.getBackend())})
 """
+)
 
 
 def _number(path: Path) -> int:

@@ -13,21 +13,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.teach.snippets import embeddings_lesson
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 #: Puts the embeddings handed to the page (float32 bytes, base64) into ``lesson``: [class][example].
-LESSON = r"""
-import js
-from array import array
-raw = array("f")
-raw.frombytes(bytes(js.Uint8Array.fromBase64(js.teachTest.embeddings).to_py()))
-counts = list(js.teachTest.counts.to_py())
-width = len(raw) // sum(counts)
-lesson, k = [], 0
-for n in counts:
-    lesson.append([raw[(k + j) * width : (k + j + 1) * width].tolist() for j in range(n)])
-    k += n
-"""
+LESSON = embeddings_lesson("teachTest")
 
 TRAIN = (
     LESSON
