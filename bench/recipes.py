@@ -17,7 +17,8 @@ Two ways of holding photos out, both printed, always:
 - "later": trashnet-subset's photos are numbered in the order they were taken: each recipe trains
   on photos 1-100 of each class (a validation part drawn from those) and is measured on 101-150,
   photos of the same kinds taken later. This is the honest test of what a pupil meets next.
-Prints held-out accuracy per seed, then the mean and spread of each and their difference.
+Prints held-out accuracy per seed, then the mean and spread of each and their difference, with
+the middle 95% of that difference were the held-out photos drawn again (`photo_interval`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ from common import accuracy_options  # noqa: E402
 
 #: The later-photos split: train on photos 1-100 of each class, measure on 101-150.
 LATER_FROM = 100
+#: Bootstrap rounds for the interval of a mean difference when the photos are drawn again.
+ROUNDS = 2000
 
 
 def teachable_machine(x: np.ndarray, y: np.ndarray, n_classes: int, seed: int) -> object:
@@ -92,6 +95,26 @@ def later_split(infos: list, numbers: list[int | None], seed: int, first: int = 
     )
 
 
+def photo_interval(
+    right_a: list[np.ndarray], right_b: list[np.ndarray], shared: bool, rounds: int = ROUNDS
+) -> tuple[float, float]:
+    """The middle 95% of the mean (over seeds) of accuracy b - a, were the held-out photos drawn
+    again (bootstrap): one draw for every seed when the seeds share their photos (the later split:
+    the same 287), else one per seed. The seeds' spread says how much training varies; this says
+    how much the figure owes to which photos were taken."""
+    rng = np.random.default_rng(0)
+    means = np.empty(rounds)
+    for k in range(rounds):
+        drawn = rng.integers(0, len(right_a[0]), len(right_a[0])) if shared else None
+        diffs = []
+        for a, b in zip(right_a, right_b, strict=True):
+            pick = drawn if drawn is not None else rng.integers(0, len(a), len(a))
+            diffs.append(float(b[pick].mean() - a[pick].mean()))
+        means[k] = statistics.mean(diffs)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
 def main() -> int:
     parser = accuracy_options(__doc__)
     parser.add_argument("--no-augment", action="store_true", help="Teachkit's recipe without augmentation")
@@ -117,6 +140,8 @@ def main() -> int:
     header = f"{'TM as it runs':>13}  {'TM recipe':>9}  {'Teachkit':>8}"
     print(f"{'seed':>4}  {'split':>6}  {'held out':>8}  {header}  {'seconds':>7}")
     scores: dict[str, dict[str, list[float]]] = {}
+    right: dict[str, dict[str, list[np.ndarray]]] = {}  # per split and recipe, each seed's photos right
+    held_sets: dict[str, set[tuple[int, ...]]] = {}
     verdict_rows: dict = {}  # "not sure" and "none of these" per split and recipe (bench/verdicts.py)
     for seed in range(args.seeds):
         splits = {"random": dataset.split(infos, 0.15, seed)}
@@ -129,15 +154,19 @@ def main() -> int:
             held = split.heldout
             trainable = split.train + split.validation
             tm = teachable_machine(tm_features[trainable], y_all[trainable], len(labels), seed)
-            tm_run_acc = float((np.asarray(tm(tm_features[held])).argmax(1) == y_all[held]).mean())
+            tm_run_right = np.asarray(tm(tm_features[held])).argmax(1) == y_all[held]
             tm = teachable_machine(tm_plain[trainable], y_all[trainable], len(labels), seed)
-            tm_acc = float((np.asarray(tm(tm_plain[held])).argmax(1) == y_all[held]).mean())
+            tm_right = np.asarray(tm(tm_plain[held])).argmax(1) == y_all[held]
             fitted = fit(base, infos, features, copies, split, labels, Recipe(augment=recipe_augment, seed=seed))
             probs = calibration.softmax(head.logits(fitted.head, features[held]))
-            tk_acc = float((probs.argmax(1) == y_all[held]).mean())
+            tk_right = probs.argmax(1) == y_all[held]
+            tm_run_acc, tm_acc, tk_acc = (float(r.mean()) for r in (tm_run_right, tm_right, tk_right))
             got = scores.setdefault(name, {"TM as it runs": [], "TM recipe": [], "Teachkit": []})
-            for recipe, acc in (("TM as it runs", tm_run_acc), ("TM recipe", tm_acc), ("Teachkit", tk_acc)):
-                got[recipe].append(acc)
+            rights = right.setdefault(name, {recipe: [] for recipe in got})
+            held_sets.setdefault(name, set()).add(tuple(held))
+            for recipe, each in (("TM as it runs", tm_run_right), ("TM recipe", tm_right), ("Teachkit", tk_right)):
+                got[recipe].append(float(each.mean()))
+                rights[recipe].append(each)
             seconds = time.perf_counter() - started
             verdicts.for_run(
                 verdict_rows, name, split, y_all, features, fitted, probs, np.asarray(tm(tm_plain[held])),
@@ -157,7 +186,10 @@ def main() -> int:
         for recipe in ("TM as it runs", "TM recipe"):
             diffs = [b - a for a, b in zip(got[recipe], got["Teachkit"], strict=True)]
             each = ", ".join(f"{d:+.1%}" for d in diffs)
-            print(f"  Teachkit - {recipe}: mean {statistics.mean(diffs):+.1%} (per seed: {each})")
+            shared = len(held_sets[split_name]) == 1  # every seed measured on the same photos
+            low, high = photo_interval(right[split_name][recipe], right[split_name]["Teachkit"], shared)
+            print(f"  Teachkit - {recipe}: mean {statistics.mean(diffs):+.2%} (per seed: {each})")
+            print(f"    were the photos drawn again, 95% of such means between {low:+.1%} and {high:+.1%}")
     verdicts.report(verdict_rows, None, args.seeds)
     return 0
 

@@ -33,3 +33,25 @@ def test_the_later_split_trains_on_the_first_photos_and_measures_on_the_later(tr
         assert any(infos[i].label == label for i in split.validation)
         assert any(infos[i].label == label for i in split.heldout)
     assert recipes.later_split(infos, numbers, seed=0) == split  # seeded
+
+
+def test_the_interval_of_a_mean_difference_draws_the_photos_again() -> None:
+    """bench/recipes.py's interval: none when every photo agrees, the whole gap when one recipe is
+    always right, and wider when the seeds share their photos (one draw for all) than when each
+    seed's photos are drawn on their own (their errors then average out)."""
+    import numpy as np
+
+    recipes = _recipes()
+    rng = np.random.default_rng(1)
+    same = [rng.random(287) < 0.7 for _ in range(5)]
+    assert recipes.photo_interval(same, same, shared=True) == (0.0, 0.0)
+    never, always = [np.zeros(287, bool)] * 5, [np.ones(287, bool)] * 5
+    assert recipes.photo_interval(never, always, shared=True) == (1.0, 1.0)
+    photos_a = rng.random(287) < 0.7  # one recipe is right on a fixed set of photos, on every seed
+    a = [photos_a] * 5
+    b = [photos_a | (rng.random(287) < 0.15) for _ in range(5)]
+    low, high = recipes.photo_interval(a, b, shared=True, rounds=500)
+    low_each, high_each = recipes.photo_interval(a, b, shared=False, rounds=500)
+    mean = float(np.mean([y.mean() - x.mean() for x, y in zip(a, b, strict=True)]))
+    assert low < mean < high and low_each < mean < high_each
+    assert high - low > high_each - low_each
