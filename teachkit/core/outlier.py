@@ -94,7 +94,11 @@ def prototypes(
     """Up to ``k`` unit directions that cover ``vectors`` (spherical k-means, deterministic: it
     starts from the vector nearest the mean direction, then each next from the farthest one).
     ``similarities``: a fast matrix product for the dot products (NumPy in the build)."""
-    units = [_unit(v) for v in vectors]
+    return _prototypes([_unit(v) for v in vectors], k, rounds, similarities)
+
+
+def _prototypes(units: list[list[float]], k: int, rounds: int, similarities: Similarities | None) -> list[list[float]]:
+    """``prototypes`` of vectors already made unit (``fit`` makes each training photo's once)."""
     if not units:
         return []
     dots = (similarities or _similarities)(units)
@@ -190,10 +194,11 @@ def fit(
     as the page will score. ``similarities``: a fast matrix product (NumPy in the build)."""
     if not embeddings:
         raise ValueError("no embeddings to fit")
-    summary = _summary(embeddings, classes, labels, per_class, similarities)
+    units = [_unit(v) for v in embeddings]  # once: the summary and every fold's are fitted on them
+    summary = _summary(units, classes, labels, per_class, similarities)
     detector = Detector(summary)
     scores = [detector.score(v) for v in validation]
-    out_of_fold = _out_of_fold(embeddings, classes, labels, per_class, folds, similarities)
+    out_of_fold = _out_of_fold(embeddings, classes, labels, per_class, folds, similarities, units)
     chosen_on = scores + out_of_fold
     threshold = summary["threshold"] = threshold_for(chosen_on, max_turned_away)
     summary["validation"] = {
@@ -208,21 +213,22 @@ def fit(
 
 
 def _summary(
-    embeddings: Sequence[Sequence[float]],
+    units: Sequence[list[float]],
     classes: Sequence[int],
     labels: Sequence[str],
     per_class: int,
     similarities: Similarities | None,
 ) -> dict[str, Any]:
+    """The summary without its threshold: each class's prototypes of the unit ``units``."""
     packed = []
     for c in sorted(set(int(c) for c in classes)):
-        members = [e for e, k in zip(embeddings, classes, strict=True) if int(k) == c]
-        packed += [{"label": c, **_pack(p)} for p in prototypes(members, per_class, similarities=similarities)]
+        members = [u for u, k in zip(units, classes, strict=True) if int(k) == c]
+        packed += [{"label": c, **_pack(p)} for p in _prototypes(members, per_class, ROUNDS, similarities)]
     return {
         "version": VERSION,
         "method": METHOD,
         "labels": list(labels),
-        "dims": len(embeddings[0]),
+        "dims": len(units[0]),
         "nearest": NEAREST,
         "threshold": 2.0,
         "prototypes": packed,
@@ -236,14 +242,16 @@ def _out_of_fold(
     per_class: int,
     folds: int,
     similarities: Similarities | None,
+    units: Sequence[list[float]] | None = None,
 ) -> list[float]:
     """Each training photo's score against prototypes fitted without its fold: photos the
     prototypes never saw, as validation photos are. Near copies share a fold (seen, a copy would
-    score as if its photo were). A photo whose class has nothing outside its fold is left out."""
+    score as if its photo were). A photo whose class has nothing outside its fold is left out.
+    ``units``: the embeddings made unit, when the caller has them (``fit`` does)."""
     if folds < 2 or len(embeddings) < 2 * folds:
         return []
     among = similarities or _similarities
-    units = [_unit(v) for v in embeddings]
+    units = units if units is not None else [_unit(v) for v in embeddings]
 
     def cosines(rows: list[int]) -> Sequence[Sequence[float]]:
         chosen = [units[i] for i in rows]
@@ -259,7 +267,7 @@ def _out_of_fold(
         if not outside:
             continue
         detector = Detector(
-            _summary([embeddings[i] for i in inside], [classes[i] for i in inside], labels, per_class, similarities)
+            _summary([units[i] for i in inside], [classes[i] for i in inside], labels, per_class, similarities)
         )
         for sims in among([units[i] for i in outside])(detector.prototypes):
             scores.append(detector.score_from_similarities(sims))
