@@ -139,7 +139,6 @@ def main() -> int:
     )
     header = f"{'TM as it runs':>13}  {'TM recipe':>9}  {'Teachkit':>8}"
     print(f"{'seed':>4}  {'split':>6}  {'held out':>8}  {header}  {'seconds':>7}")
-    scores: dict[str, dict[str, list[float]]] = {}
     right: dict[str, dict[str, list[np.ndarray]]] = {}  # per split and recipe, each seed's photos right
     held_sets: dict[str, set[tuple[int, ...]]] = {}
     verdict_rows: dict = {}  # "not sure" and "none of these" per split and recipe (bench/verdicts.py)
@@ -160,26 +159,25 @@ def main() -> int:
             fitted = fit(base, infos, features, copies, split, labels, Recipe(augment=recipe_augment, seed=seed))
             probs = calibration.softmax(head.logits(fitted.head, features[held]))
             tk_right = probs.argmax(1) == y_all[held]
-            tm_run_acc, tm_acc, tk_acc = (float(r.mean()) for r in (tm_run_right, tm_right, tk_right))
-            got = scores.setdefault(name, {"TM as it runs": [], "TM recipe": [], "Teachkit": []})
-            rights = right.setdefault(name, {recipe: [] for recipe in got})
+            now = {"TM as it runs": tm_run_right, "TM recipe": tm_right, "Teachkit": tk_right}
+            rights = right.setdefault(name, {recipe: [] for recipe in now})
             held_sets.setdefault(name, set()).add(tuple(held))
-            for recipe, each in (("TM as it runs", tm_run_right), ("TM recipe", tm_right), ("Teachkit", tk_right)):
-                got[recipe].append(float(each.mean()))
+            for recipe, each in now.items():
                 rights[recipe].append(each)
             seconds = time.perf_counter() - started
             verdicts.for_run(
                 verdict_rows, name, split, y_all, features, fitted, probs, np.asarray(tm(tm_plain[held])),
                 labels, seed, cache, args.cache / "photos", tm_features=tm_plain,
             )  # fmt: skip
-            accs = f"{tm_run_acc:>13.1%}  {tm_acc:>9.1%}  {tk_acc:>8.1%}"
+            accs = "  ".join(f"{each.mean():>{len(recipe)}.1%}" for recipe, each in now.items())
             print(f"{seed:>4}  {name:>6}  {len(held):>8}  {accs}  {seconds:>7.1f}")
 
     def line(name: str, s: list[float]) -> str:
         spread = statistics.stdev(s) if len(s) > 1 else 0.0
         return f"{name:<18} mean {statistics.mean(s):.1%}  sd {spread:.1%}  min {min(s):.1%}  max {max(s):.1%}"
 
-    for split_name, got in scores.items():
+    for split_name, by_recipe in right.items():
+        got = {recipe: [float(r.mean()) for r in each] for recipe, each in by_recipe.items()}  # accuracy per seed
         print(f"\n{split_name} split")
         for recipe, s in got.items():
             print("  " + line(recipe, s))
@@ -187,7 +185,7 @@ def main() -> int:
             diffs = [b - a for a, b in zip(got[recipe], got["Teachkit"], strict=True)]
             each = ", ".join(f"{d:+.1%}" for d in diffs)
             shared = len(held_sets[split_name]) == 1  # every seed measured on the same photos
-            low, high = photo_interval(right[split_name][recipe], right[split_name]["Teachkit"], shared)
+            low, high = photo_interval(by_recipe[recipe], by_recipe["Teachkit"], shared)
             print(f"  Teachkit - {recipe}: mean {statistics.mean(diffs):+.2%} (per seed: {each})")
             print(f"    were the photos drawn again, 95% of such means between {low:+.1%} and {high:+.1%}")
     verdicts.report(verdict_rows, None, args.seeds)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import numpy as np
+
 from teachkit.data import dataset, photos
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,8 +41,6 @@ def test_the_interval_of_a_mean_difference_draws_the_photos_again() -> None:
     """bench/recipes.py's interval: none when every photo agrees, the whole gap when one recipe is
     always right, and wider when the seeds share their photos (one draw for all) than when each
     seed's photos are drawn on their own (their errors then average out)."""
-    import numpy as np
-
     recipes = _recipes()
     rng = np.random.default_rng(1)
     same = [rng.random(287) < 0.7 for _ in range(5)]
