@@ -128,14 +128,43 @@ def animals_server(animals_site: Path) -> Iterator[StaticServer]:
 # -- pages ------------------------------------------------------------------------------------
 @dataclass
 class Site:
-    """An open page of a rendered site: every request it made, the outside ones blocked."""
+    """An open page of a rendered site: every request it made, the outside ones blocked.
 
-    page: Any
+    ``page`` is the open page. Should its renderer crash (the browser's fault, not the site's:
+    seen once in CI, in a test that had passed hundreds of times), the next look at ``page`` opens
+    a fresh one at the same address in the same context, so that a crash fails one test (which
+    pytest reruns once: pyproject.toml), not every later test sharing the page."""
+
     context: Any
     inside: str
+    url: str = ""
+    wait: bool = True
     outside: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
+    crashes: list[str] = field(default_factory=list)
+    _page: Any = None
+
+    @property
+    def page(self) -> Any:
+        if self._page is None:
+            self.open()
+        return self._page
+
+    def open(self) -> None:
+        """A new page at ``url`` (ready, when ``wait``)."""
+        page = self.context.new_page()
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("console", lambda m: (self.console.append(m.text), m.type == "error" and self.errors.append(m.text)))
+        page.on("crash", self._crashed)
+        self._page = page
+        page.goto(self.url)
+        if self.wait:
+            wait_ready(page)
+
+    def _crashed(self, page: Any) -> None:
+        self.crashes.append(page.url)
+        self._page = None
 
     def classify_file(self, path: Path) -> dict[str, Any]:
         """``teachkit.classify`` on the file's bytes as a Blob, as a File picked by a pupil would be."""
@@ -158,7 +187,7 @@ def open_site(
     """Open ``url`` in a fresh context; any request that is not under ``inside`` is recorded and
     aborted (blob: and data: URLs are the page's own memory and never reach the network)."""
     context = browser.new_context(**context_args)
-    site = Site(page=None, context=context, inside=inside)
+    site = Site(context=context, inside=inside, url=url, wait=wait)
 
     def route(r: Any) -> None:
         if r.request.url.startswith(inside):
@@ -170,13 +199,7 @@ def open_site(
     context.route("**/*", route)
     if init_script:
         context.add_init_script(init_script)
-    page = context.new_page()
-    site.page = page
-    page.on("pageerror", lambda e: site.errors.append(str(e)))
-    page.on("console", lambda m: (site.console.append(m.text), m.type == "error" and site.errors.append(m.text)))
-    page.goto(url)
-    if wait:
-        wait_ready(page)
+    site.open()
     return site
 
 
