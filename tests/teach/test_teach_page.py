@@ -239,11 +239,9 @@ def test_the_lesson_survives_a_reload_and_a_closed_tab(site: Any) -> None:
     assert page.locator("#classes > li").nth(1).locator(".thumbs img").count() == PER_CLASS
     assert page.locator("#classes > li").nth(0).locator("input.class-name-field").input_value() == "elephants"
     # Another tab of the same browser (the first one closed): the same lesson.
-    url = page.url
     page.close()
-    site.page = page = site.context.new_page()
-    page.goto(url)
-    wait_ready(page)
+    site.open()  # a new tab at the site's address, ready
+    page = site.page
     assert classes(site) == before
     # Trained again after the reload (the kept embeddings, no photo embedded again).
     assert page.evaluate("() => teachkit.teach.train({seed: 0})")["heldout"]["n"] >= 2
