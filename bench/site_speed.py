@@ -48,6 +48,10 @@ EXTRA_ARGS = [
     "--enable-precise-memory-info",
 ]
 READY_TIMEOUT_MS = 120_000
+#: What Playwright says when the browser's renderer dies under a page. Chromium 156 did so now and
+#: then on these pages (TF.js alone as well as the site): a crash is a result, counted and
+#: printed; that run is left out and the rounds go on.
+CRASHED = ("Target crashed", "Page crashed")
 BACKENDS = ("webgl", "wasm", "cpu")
 PAGES = BENCH / "pages"
 TM_FILES = {
@@ -232,7 +236,8 @@ def run_page(
     camera_s: float = 0,
     memory: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """One fresh browser on ``url``: ready time, then optionally uploads, webcam and memory."""
+    """One fresh browser on ``url``: ready time, then optionally uploads, webcam and memory
+    (``crashed``, Playwright's line, when the renderer died: ``CRASHED``)."""
     browser = br.launch()
     out: dict[str, Any] = {}
     try:
@@ -253,6 +258,8 @@ def run_page(
                 polling=50,
             )
         except Exception as e:  # a page that never gets ready is a result, not a crash
+            if any(c in str(e) for c in CRASHED):
+                raise
             out["error"] = f"not ready after {READY_TIMEOUT_MS / 1000:.0f} s ({type(e).__name__})"
             out["console"] = console[-5:]
             return out
@@ -276,6 +283,10 @@ def run_page(
             out["camera_fps"], out["camera_rate"] = camera(page, site, camera_s)
         if memory:
             out["memory"] = measure_memory(page, ctx, site, *memory)
+    except Exception as e:
+        if not any(c in str(e) for c in CRASHED):
+            raise
+        out["crashed"] = str(e).strip().splitlines()[0]
     finally:
         browser.close()
     return out
@@ -525,6 +536,7 @@ def run(res: Results, quick: bool, log: Any = print, rounds: int | None = None) 
                         plan.append(("site", "index.html", mode, "default"))
                 failed: set[str] = set()
                 stages: dict[str, list[dict[str, float]]] = {}
+                crashes: dict[str, int] = {}
                 for i in range(runs):
                     last = i == runs - 1
                     for key, rel, mode, backend in plan:
@@ -551,6 +563,10 @@ def run(res: Results, quick: bool, log: Any = print, rounds: int | None = None) 
                             + (f"ready {r['ready_ms'] / 1000:.2f} s" if "ready_ms" in r else f"FAILS: {r.get('error')}")
                             + f" ({time.monotonic() - t:.0f} s wall)"
                         )
+                        if "crashed" in r:
+                            crashes[name] = crashes.get(name, 0) + 1
+                            log(f"  round {i + 1}/{runs} {name}: the browser CRASHED ({r['crashed']}); run left out")
+                            continue
                         if "error" in r:
                             res.fail(f"{name}.ready", "s", r["error"][:90])
                             failed.add(name)
@@ -562,6 +578,9 @@ def run(res: Results, quick: bool, log: Any = print, rounds: int | None = None) 
                             res.info["transferred"] = r.get("requests", [])
                 for name, st in stages.items():
                     res.info[f"{name}.stages_s"] = st
+                res.info["crashes"] = crashes
+                for name, n in crashes.items():
+                    log(f"  {name}: the browser crashed in {n} of {runs} runs")
                 transferred(dist, base, res)
         finally:
             br.close()
