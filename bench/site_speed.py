@@ -36,6 +36,8 @@ from typing import Any
 
 from common import BASE_EXPORT, BENCH, TRASHNET, Results
 
+from tests import chromium  # common put the project root on the path
+
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
 #: The fake camera's frame rate: Chromium's default is 20 frames/s, which would cap the webcam
@@ -48,10 +50,6 @@ EXTRA_ARGS = [
     "--enable-precise-memory-info",
 ]
 READY_TIMEOUT_MS = 120_000
-#: What Playwright says when the browser's renderer dies under a page. Chromium 156 did so now and
-#: then on these pages (TF.js alone as well as the site): a crash is a result, counted and
-#: printed; that run is left out and the rounds go on.
-CRASHED = ("Target crashed", "Page crashed")
 BACKENDS = ("webgl", "wasm", "cpu")
 PAGES = BENCH / "pages"
 TM_FILES = {
@@ -220,8 +218,6 @@ class Browser:
 
     def launch(self) -> Any:
         """A fresh Chromium, found as the tests find it (tests.chromium)."""
-        from tests import chromium
-
         return chromium.launch(self._pw, EXTRA_ARGS)
 
     def close(self) -> None:
@@ -237,7 +233,8 @@ def run_page(
     memory: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """One fresh browser on ``url``: ready time, then optionally uploads, webcam and memory
-    (``crashed``, Playwright's line, when the renderer died: ``CRASHED``)."""
+    (``crashed``, Playwright's line, when the renderer died: ``tests.chromium.crashed``; a crash
+    is a result, not the end of the run)."""
     browser = br.launch()
     out: dict[str, Any] = {}
     try:
@@ -258,7 +255,7 @@ def run_page(
                 polling=50,
             )
         except Exception as e:  # a page that never gets ready is a result, not a crash
-            if any(c in str(e) for c in CRASHED):
+            if chromium.crashed(e):
                 raise
             out["error"] = f"not ready after {READY_TIMEOUT_MS / 1000:.0f} s ({type(e).__name__})"
             out["console"] = console[-5:]
@@ -284,7 +281,7 @@ def run_page(
         if memory:
             out["memory"] = measure_memory(page, ctx, site, *memory)
     except Exception as e:
-        if not any(c in str(e) for c in CRASHED):
+        if not chromium.crashed(e):
             raise
         out["crashed"] = str(e).strip().splitlines()[0]
     finally:
@@ -558,14 +555,15 @@ def run(res: Results, quick: bool, log: Any = print, rounds: int | None = None) 
                         )
                         t = time.monotonic()
                         r = run_page(br, url, site=key == "site", uploads=batch, camera_s=cam, memory=memory)
-                        log(
-                            f"  round {i + 1}/{runs} {name}: "
-                            + (f"ready {r['ready_ms'] / 1000:.2f} s" if "ready_ms" in r else f"FAILS: {r.get('error')}")
-                            + f" ({time.monotonic() - t:.0f} s wall)"
-                        )
+                        if "crashed" in r:
+                            outcome = f"the browser CRASHED ({r['crashed']}); run left out"
+                        elif "ready_ms" in r:
+                            outcome = f"ready {r['ready_ms'] / 1000:.2f} s"
+                        else:
+                            outcome = f"FAILS: {r.get('error')}"
+                        log(f"  round {i + 1}/{runs} {name}: {outcome} ({time.monotonic() - t:.0f} s wall)")
                         if "crashed" in r:
                             crashes[name] = crashes.get(name, 0) + 1
-                            log(f"  round {i + 1}/{runs} {name}: the browser CRASHED ({r['crashed']}); run left out")
                             continue
                         if "error" in r:
                             res.fail(f"{name}.ready", "s", r["error"][:90])

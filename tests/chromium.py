@@ -22,10 +22,19 @@ ARGS = [
     "--disable-quic",
 ]
 DEBIAN = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+#: What Playwright says when Chromium's renderer dies under a page (the browser's fault, not the
+#: page's; Chromium 156 did so now and then, under the site and under TF.js alone). pyproject.toml
+#: reruns a test once on these, and the benchmarks count such a run and leave it out.
+CRASHED = ("Target crashed", "Page crashed")
 
 
 class NoChromium(Exception):
     """No Chromium to drive; the message says how to get one."""
+
+
+def crashed(error: BaseException) -> bool:
+    """Whether ``error`` is Playwright's word that the renderer died (``CRASHED``)."""
+    return any(words in str(error) for words in CRASHED)
 
 
 def executable(playwright: Any) -> str | None:

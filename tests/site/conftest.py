@@ -137,7 +137,7 @@ class Site:
 
     context: Any
     inside: str
-    url: str = ""
+    url: str
     wait: bool = True
     outside: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
