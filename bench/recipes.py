@@ -41,7 +41,7 @@ from teachkit.data.images import NumpyOps  # noqa: E402
 from teachkit.evaluation import calibration  # noqa: E402
 from teachkit.features import basemodel, embeddings  # noqa: E402
 from teachkit.training import head  # noqa: E402
-from teachkit.training.train import Recipe, fit  # noqa: E402
+from teachkit.training.train import Recipe, augmented_photos, fit  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 import verdicts  # noqa: E402
@@ -130,6 +130,8 @@ def main() -> int:
     base = tm_base if args.one_depth else basemodel.load(args.base_from, depths=basemodel.DEPTHS)
     cache = embeddings.EmbeddingCache(args.cache / "embeddings", base)
     recipe_augment = not args.no_augment
+    # The copies `train` embeds (every photo's; each head learns from those of its own part).
+    features, copies, _ = embeddings.embed(infos, cache, augmented_photos(len(infos), Recipe(augment=recipe_augment)))
     tm_features = embeddings.embed_inputs(tm_base, np.stack([tm_preprocessing(i.path) for i in infos]))
     tm_plain, _, _ = embeddings.embed(infos, tm_cache)
     numbers = [_number(i.path) for i in infos]
@@ -148,8 +150,6 @@ def main() -> int:
             splits["later"] = later_split(infos, numbers, seed)
         for name, split in splits.items():
             started = time.perf_counter()
-            augmented = set(split.train) if recipe_augment else set()
-            features, copies, _ = embeddings.embed(infos, cache, augmented)
             held = split.heldout
             trainable = split.train + split.validation
             tm = teachable_machine(tm_features[trainable], y_all[trainable], len(labels), seed)

@@ -41,7 +41,7 @@ from teachkit.data import dataset, photos  # noqa: E402
 from teachkit.evaluation import calibration  # noqa: E402
 from teachkit.features import basemodel, embeddings  # noqa: E402
 from teachkit.training import head  # noqa: E402
-from teachkit.training.train import Recipe, fit  # noqa: E402
+from teachkit.training.train import Recipe, augmented_photos, fit  # noqa: E402
 
 OTHERS = {
     "animals": TM_EXPORTS / "animals-4class" / "samples",
@@ -73,7 +73,7 @@ def outlier_figures(train_x, train_y, val_x, held_x, others: dict[str, np.ndarra
         list(map(int, train_y)),
         np.asarray(val_x).tolist(),
         labels,
-        similarities=dataset.similarities,
+        backend=dataset.NumpyRows,
     )
     det = outlier.Detector(summary)
 
@@ -168,6 +168,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         others["shapes"] = _embed_folder(demo.make_dataset(Path(tmp)), cache, args.cache / "photos")[2]
     numbers = [recipes._number(i.path) for i in infos]
+    # The copies `train` embeds (every photo's; each head learns from those of its own part).
+    feats, copies, _ = embeddings.embed(infos, cache, augmented_photos(len(infos), Recipe()))
     rows: dict[tuple[str, str], list[dict]] = {}
     dumped: list[dict] = []
     print(
@@ -184,7 +186,6 @@ def main() -> int:
         if all(n is not None for n in numbers):
             splits["later"] = recipes.later_split(infos, numbers, seed)
         for split_name, split in splits.items():
-            feats, copies, _ = embeddings.embed(infos, cache, set(split.train))
             held = split.heldout
             fitted = fit(base, infos, feats, copies, split, labels, Recipe(seed=seed))
             probs = calibration.softmax(head.logits(fitted.head, feats[held]))

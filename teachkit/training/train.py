@@ -85,6 +85,14 @@ class TrainResult:
         return export.assemble(self.fitted.base.model, self.fitted.head)
 
 
+def augmented_photos(n_photos: int, recipe: Recipe) -> set[int]:
+    """The photos (of the training folder's ``n_photos``) whose augmented copies are embedded: all
+    of them, whatever the split. The first head learns from the training part's copies, the final
+    head from the training and validation parts' (``fit``); the cache then does not depend on the
+    split, so five new photos cost five. The benches call this too, to measure this very recipe."""
+    return set(range(n_photos)) if recipe.augment else set()
+
+
 def training_rows(
     features: np.ndarray,
     copies: dict[int, np.ndarray],
@@ -148,7 +156,7 @@ def fit(
         [labels.index(infos[i].label) for i in split.train],
         [summary_features[i].tolist() for i in split.validation],
         labels,
-        similarities=dataset.similarities,
+        backend=dataset.NumpyRows,
     )
     return Fitted(trained, base, history, temperature, rule, rows, val_probs, outliers)
 
@@ -206,10 +214,7 @@ def train(opts: TrainOptions) -> TrainResult:
     base = basemodel.load(opts.base_from, memo=cache / "bases.json", depths=basemodel.DEPTHS)
     print(f"Base model: {printable(base.source)}", file=out)
     emb_cache = embeddings.EmbeddingCache(cache / "embeddings", base)
-    # Every photo of the training folder gets its augmented copies (only those in the training
-    # part are used): the cache then does not depend on the split, so five new photos cost five.
-    augmented = set(range(len(infos))) if opts.recipe.augment else set()
-    features, copies, n_new = embeddings.embed(everything, emb_cache, augmented)
+    features, copies, n_new = embeddings.embed(everything, emb_cache, augmented_photos(len(infos), opts.recipe))
     print(f"Embedded {n_new} new photo(s); {len(everything) - n_new} came from the cache.", file=out)
     # Near copies (burst shots, consecutive frames) by their embeddings, as the Teach page groups them.
     groups = dataset.burst_groups(features[: len(infos)], [labels.index(i.label) for i in infos])
