@@ -27,9 +27,9 @@ HIDDEN = 100
 #: deviation plus this, both over the final head's rows (``standardise``); then the standardisation
 #: is folded into the first Dense (``fold_standardisation``), so the model takes the features as
 #: they come and keeps Teachable Machine's shape. Measured (bench/recipes.py, trashnet-subset,
-#: later photos, 5 seeds, seven depths): 75.7% against 74.7% without; in bench/levers.py's lab,
-#: five heads of 20 units: 76.7% against 74.0%. The middle depths' columns are small, and a head
-#: learns little from them unscaled.
+#: later photos, 5 seeds, seven depths, the final head without the validation part's copies):
+#: 75.7% against 74.7% without; in bench/levers.py's lab, five heads of 20 units: 76.7% against
+#: 74.0%. The middle depths' columns are small, and a head learns little from them unscaled.
 STANDARD_EPSILON = 1e-3
 #: Only features read at several depths are standardised: on Teachable Machine's cut (the last
 #: layer alone, this many features: a teach-only site's) it cost 1.1 points on both splits

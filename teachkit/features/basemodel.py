@@ -34,7 +34,7 @@ FEATURES = 1280
 #: (bench/levers.py, trashnet-subset, 5 seeds, with the quarter-turn augmentation): on photos taken
 #: later 76.0% against 74.8% with out_relu alone, and more than concatenating without the
 #: per-depth standardisation (74.6%), whose large last layer drowns the small middle ones. With
-#: the head's standardised features (bench/recipes.py): 75.7% against Teachable Machine's 71.7%.
+#: the head's standardised features (bench/recipes.py): 76.4% against Teachable Machine's 71.6%.
 #: The price (bench/levers_cost.py, Chromium): weights.bin 2.51 MB against 2.06, a prediction
 #: 1.11x on wasm and 1.14-1.16x on webgl; the pooling layers only, one forward pass.
 DEPTHS: dict[str, int] = {
