@@ -24,7 +24,7 @@ import base64
 import math
 from collections.abc import Callable, Sequence
 from operator import add, mul
-from typing import Any
+from typing import Any, Protocol
 
 from teachkit.core import recipe
 
@@ -50,9 +50,6 @@ MIN_VALIDATION = 5
 #: seen, and turned away more (animals samples, webcam bursts: 8.1% against 6.9%).
 FOLDS = 5
 
-#: ``similarities(rows)(directions)``: the dot products of each row with each direction, as rows;
-#: the rows are taken once (a fast backend converts them once), the directions change.
-Similarities = Callable[[Sequence[Sequence[float]]], Callable[[Sequence[Sequence[float]]], Sequence[Sequence[float]]]]
 MAX_DIMS = 1 << 16
 MAX_PROTOTYPES = 4096
 
@@ -81,42 +78,67 @@ def _mean(rows: Sequence[Sequence[float]]) -> list[float]:
     return [t / len(rows) for t in total]
 
 
-def _similarities(rows: Sequence[Sequence[float]]) -> Callable[[Sequence[Sequence[float]]], list[list[float]]]:
-    return lambda directions: [[_dot(r, d) for d in directions] for r in rows]
+class Rows(Protocol):
+    """The training photos' unit embeddings, held by an arithmetic backend and read by number: what
+    the k-means and the folds compute on them. ``PlainRows`` is this file's; the build passes a
+    NumPy one (``teachkit.data.dataset.NumpyRows``): the k-means means in plain Python were half of
+    a warm ``train`` (2.7 of 5.0 s under cProfile, trashnet-subset)."""
+
+    def dots(self, directions: Sequence[Sequence[float]], rows: Sequence[int]) -> Sequence[Sequence[float]]:
+        """The dot product of each of ``rows`` with each direction, a list per row."""
+        ...
+
+    def mean(self, rows: Sequence[int]) -> list[float]:
+        """The mean of ``rows``, summed one row after the other, in their order (so every backend
+        gives the same numbers, to the last bit)."""
+        ...
+
+
+class PlainRows:
+    """``Rows`` in plain Python: the page's, and the build's without NumPy."""
+
+    def __init__(self, units: Sequence[Sequence[float]]) -> None:
+        self.units = units
+
+    def dots(self, directions: Sequence[Sequence[float]], rows: Sequence[int]) -> list[list[float]]:
+        return [[_dot(self.units[i], d) for d in directions] for i in rows]
+
+    def mean(self, rows: Sequence[int]) -> list[float]:
+        return _mean([self.units[i] for i in rows])
+
+
+#: What ``fit`` is given to hold the unit embeddings: ``PlainRows`` or a faster one of the same shape.
+RowsBackend = Callable[[Sequence[Sequence[float]]], Rows]
 
 
 def prototypes(
-    vectors: Sequence[Sequence[float]],
-    k: int = PER_CLASS,
-    rounds: int = ROUNDS,
-    similarities: Similarities | None = None,
+    vectors: Sequence[Sequence[float]], k: int = PER_CLASS, rounds: int = ROUNDS, backend: RowsBackend = PlainRows
 ) -> list[list[float]]:
     """Up to ``k`` unit directions that cover ``vectors`` (spherical k-means, deterministic: it
-    starts from the vector nearest the mean direction, then each next from the farthest one).
-    ``similarities``: a fast matrix product for the dot products (NumPy in the build)."""
-    return _prototypes([_unit(v) for v in vectors], k, rounds, similarities)
+    starts from the vector nearest the mean direction, then each next from the farthest one)."""
+    units = [_unit(v) for v in vectors]
+    return _prototypes(backend(units), units, list(range(len(units))), k, rounds)
 
 
-def _prototypes(units: list[list[float]], k: int, rounds: int, similarities: Similarities | None) -> list[list[float]]:
-    """``prototypes`` of vectors already made unit (``fit`` makes each training photo's once)."""
-    if not units:
+def _prototypes(rows: Rows, units: Sequence[list[float]], members: list[int], k: int, rounds: int) -> list[list[float]]:
+    """``prototypes`` of the unit rows ``members`` of ``rows`` (``units``: the same, as lists)."""
+    if not members:
         return []
-    dots = (similarities or _similarities)(units)
-    k = min(k, len(units))
-    centre = _unit(_mean(units))
-    to_centre = [row[0] for row in dots([centre])]
-    first = max(range(len(units)), key=lambda i: (to_centre[i], -i))
-    centres = [units[first]]
-    nearest = [row[0] for row in dots(centres)]
+    k = min(k, len(members))
+    centre = _unit(rows.mean(members))
+    to_centre = [row[0] for row in rows.dots([centre], members)]
+    first = max(range(len(members)), key=lambda i: (to_centre[i], -i))
+    centres = [units[members[first]]]
+    nearest = [row[0] for row in rows.dots(centres, members)]
     while len(centres) < k:
-        far = min(range(len(units)), key=lambda i: (nearest[i], i))
-        centres.append(units[far])
-        nearest = [max(n, row[0]) for n, row in zip(nearest, dots([centres[-1]]), strict=True)]
+        far = min(range(len(members)), key=lambda i: (nearest[i], i))
+        centres.append(units[members[far]])
+        nearest = [max(n, row[0]) for n, row in zip(nearest, rows.dots([centres[-1]], members), strict=True)]
     for _ in range(rounds):
-        groups: list[list[list[float]]] = [[] for _ in centres]
-        for u, sims in zip(units, dots(centres), strict=True):
-            groups[max(range(len(centres)), key=lambda j: (sims[j], -j))].append(u)
-        moved = [_unit(_mean(g)) if g else c for g, c in zip(groups, centres, strict=True)]
+        groups: list[list[int]] = [[] for _ in centres]
+        for i, sims in zip(members, rows.dots(centres, members), strict=True):
+            groups[max(range(len(centres)), key=lambda j: (sims[j], -j))].append(i)
+        moved = [_unit(rows.mean(g)) if g else c for g, c in zip(groups, centres, strict=True)]
         if moved == centres:
             break
         centres = moved
@@ -185,20 +207,23 @@ def fit(
     labels: Sequence[str],
     per_class: int = PER_CLASS,
     max_turned_away: float = MAX_TURNED_AWAY,
-    similarities: Similarities | None = None,
+    backend: RowsBackend = PlainRows,
     folds: int = FOLDS,
 ) -> dict[str, Any]:
     """The summary (outliers.json): prototypes of each class's ``embeddings`` (plain lists) and a
     threshold chosen on the ``validation`` embeddings (photos of the classes not in ``embeddings``)
     and on the training photos scored out of fold (``FOLDS``), all scored with 8-bit prototypes,
-    as the page will score. ``similarities``: a fast matrix product (NumPy in the build)."""
+    as the page will score. ``backend`` holds the unit embeddings for the arithmetic (``Rows``:
+    NumPy's in the build)."""
     if not embeddings:
         raise ValueError("no embeddings to fit")
     units = [_unit(v) for v in embeddings]  # once: the summary and every fold's are fitted on them
-    summary = _summary(units, classes, labels, per_class, similarities)
+    rows = backend(units)
+    everyone = list(range(len(units)))
+    summary = _summary(rows, units, everyone, classes, labels, per_class)
     detector = Detector(summary)
     scores = [detector.score(v) for v in validation]
-    out_of_fold = _out_of_fold(embeddings, classes, labels, per_class, folds, similarities, units)
+    out_of_fold = _out_of_fold(embeddings, classes, labels, per_class, folds, backend, (rows, units))
     chosen_on = scores + out_of_fold
     threshold = summary["threshold"] = threshold_for(chosen_on, max_turned_away)
     summary["validation"] = {
@@ -213,17 +238,19 @@ def fit(
 
 
 def _summary(
+    rows: Rows,
     units: Sequence[list[float]],
+    chosen: Sequence[int],
     classes: Sequence[int],
     labels: Sequence[str],
     per_class: int,
-    similarities: Similarities | None,
 ) -> dict[str, Any]:
-    """The summary without its threshold: each class's prototypes of the unit ``units``."""
+    """The summary without its threshold: each class's prototypes of the unit rows ``chosen``
+    (``classes``: the class of every row)."""
     packed = []
-    for c in sorted(set(int(c) for c in classes)):
-        members = [u for u, k in zip(units, classes, strict=True) if int(k) == c]
-        packed += [{"label": c, **_pack(p)} for p in _prototypes(members, per_class, ROUNDS, similarities)]
+    for c in sorted(set(int(classes[i]) for i in chosen)):
+        members = [i for i in chosen if int(classes[i]) == c]
+        packed += [{"label": c, **_pack(p)} for p in _prototypes(rows, units, members, per_class, ROUNDS)]
     return {
         "version": VERSION,
         "method": METHOD,
@@ -241,21 +268,23 @@ def _out_of_fold(
     labels: Sequence[str],
     per_class: int,
     folds: int,
-    similarities: Similarities | None,
-    units: Sequence[list[float]] | None = None,
+    backend: RowsBackend = PlainRows,
+    held: tuple[Rows, Sequence[list[float]]] | None = None,
 ) -> list[float]:
     """Each training photo's score against prototypes fitted without its fold: photos the
     prototypes never saw, as validation photos are. Near copies share a fold (seen, a copy would
     score as if its photo were). A photo whose class has nothing outside its fold is left out.
-    ``units``: the embeddings made unit, when the caller has them (``fit`` does)."""
+    ``held``: the backend's rows of the unit embeddings and the unit embeddings, when the caller
+    has them (``fit`` does)."""
     if folds < 2 or len(embeddings) < 2 * folds:
         return []
-    among = similarities or _similarities
-    units = units if units is not None else [_unit(v) for v in embeddings]
+    if held is None:
+        units = [_unit(v) for v in embeddings]
+        held = (backend(units), units)
+    rows, units = held
 
-    def cosines(rows: list[int]) -> Sequence[Sequence[float]]:
-        chosen = [units[i] for i in rows]
-        return among(chosen)(chosen)
+    def cosines(members: list[int]) -> Sequence[Sequence[float]]:
+        return rows.dots([units[i] for i in members], members)
 
     groups = recipe.burst_groups(embeddings, classes, cosines)
     fold_of = [g % folds for g in groups]
@@ -266,10 +295,8 @@ def _out_of_fold(
         outside = [i for i, f in enumerate(fold_of) if f == fold and int(classes[i]) in learned]
         if not outside:
             continue
-        detector = Detector(
-            _summary([units[i] for i in inside], [classes[i] for i in inside], labels, per_class, similarities)
-        )
-        for sims in among([units[i] for i in outside])(detector.prototypes):
+        detector = Detector(_summary(rows, units, inside, classes, labels, per_class))
+        for sims in rows.dots(detector.prototypes, outside):
             scores.append(detector.score_from_similarities(sims))
     return scores
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,11 +61,20 @@ def burst_groups(features: np.ndarray, labels: Sequence[int]) -> list[int]:
     return recipe.burst_groups(rows.tolist(), labels, cosines)
 
 
-def similarities(rows: Sequence[Sequence[float]]) -> Callable[[Sequence[Sequence[float]]], list[list[float]]]:
-    """The dot products of each of ``rows`` (made an array once) with each direction given, by one
-    NumPy product: the fast path of ``core.outlier``'s prototypes and out-of-fold scores."""
-    matrix = np.asarray(rows, np.float64)
-    return lambda directions: (matrix @ np.asarray(directions, np.float64).T).tolist()
+class NumpyRows:
+    """``core.outlier.Rows`` in NumPy, the build's: the unit embeddings made one array once; their
+    dot products with directions by one matrix product, and the means of groups of them summed
+    row after row as plain Python sums them (NumPy adds the rows of a C-ordered array along axis 0
+    in order), so the prototypes are the same as the page's code would make."""
+
+    def __init__(self, units: Sequence[Sequence[float]]) -> None:
+        self.matrix = np.asarray(units, np.float64)
+
+    def dots(self, directions: Sequence[Sequence[float]], rows: Sequence[int]) -> list[list[float]]:
+        return (self.matrix[list(rows)] @ np.asarray(directions, np.float64).T).tolist()
+
+    def mean(self, rows: Sequence[int]) -> list[float]:
+        return (np.add.reduce(self.matrix[list(rows)], axis=0) / len(rows)).tolist()
 
 
 def split(

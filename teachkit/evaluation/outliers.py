@@ -49,7 +49,7 @@ def fit_from_photos(files: ModelFiles, photos_dir: Path, cache: Path | None = No
         [classes[i] for i in split.train],
         [rows[i].tolist() for i in split.validation],
         files.labels,
-        similarities=dataset.similarities,
+        backend=dataset.NumpyRows,
     )
     meta = copy.deepcopy(files.metadata)
     meta["userMetadata"]["outliers"] = modelinfo.OUTLIERS_FILE

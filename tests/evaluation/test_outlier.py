@@ -81,7 +81,7 @@ def test_the_threshold_turns_away_at_most_five_percent_of_validation() -> None:
     det = outlier.Detector(summary)
     assert sum(det.score(x) > det.threshold for x in xs[1::3]) / len(xs[1::3]) == chosen["turned_away"]
     # with NumPy's product for the dot products (the build's), the same summary
-    fast = outlier.fit(xs[::3], ys[::3], xs[1::3], ["a", "b", "c"], similarities=dataset.similarities)
+    fast = outlier.fit(xs[::3], ys[::3], xs[1::3], ["a", "b", "c"], backend=dataset.NumpyRows)
     assert fast["prototypes"] == summary["prototypes"]
     assert fast["threshold"] == pytest.approx(summary["threshold"], abs=1e-12)
     # without folds, the threshold is the validation photos' alone
@@ -94,8 +94,8 @@ def test_near_copies_share_a_fold() -> None:
     leave the out-of-fold scores as they are without them, not near zero."""
     xs, ys = _clusters(per_class=12, spread=0.3)  # 36 photos: a copy's index lands in another fold
     copies = [[v * 1.001 for v in x] for x in xs]  # cosine 1: near copies of each photo
-    plain = outlier._out_of_fold(xs, ys, ["a", "b", "c"], outlier.PER_CLASS, outlier.FOLDS, None)
-    doubled = outlier._out_of_fold(xs + copies, ys + ys, ["a", "b", "c"], outlier.PER_CLASS, outlier.FOLDS, None)
+    plain = outlier._out_of_fold(xs, ys, ["a", "b", "c"], outlier.PER_CLASS, outlier.FOLDS)
+    doubled = outlier._out_of_fold(xs + copies, ys + ys, ["a", "b", "c"], outlier.PER_CLASS, outlier.FOLDS)
     # measured: medians 0.21 both; folds by index instead of by near copies gave 0.12
     assert float(np.median(doubled)) >= 0.9 * float(np.median(plain))
 
