@@ -36,6 +36,7 @@ from typing import Any
 
 from common import BASE_EXPORT, BENCH, TRASHNET, Results
 
+from teachkit.site import assets
 from tests import chromium  # common put the project root on the path
 
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
@@ -124,10 +125,7 @@ def _script_tags(srcs: list[str]) -> str:
 
 def _decoded(asset: Path) -> bytes:
     """The bytes a site's encoded asset (``NAME.js``, teachkit/site/assets.py) registers."""
-    m = re.search(r',"([A-Za-z0-9+/=]*)"\);\s*$', asset.read_text(encoding="ascii"))
-    if not m:
-        raise RuntimeError(f"{asset} is not an encoded asset")
-    return gzip.decompress(base64.b64decode(m.group(1)))
+    return assets.read_asset(asset.read_text(encoding="ascii"))[1]
 
 
 def _plain_copies(dist: Path, config: dict[str, Any]) -> tuple[dict[str, str], str]:

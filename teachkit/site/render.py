@@ -89,6 +89,12 @@ def _model_folder(model: ModelFiles) -> tuple[str, dict[str, bytes]]:
     return f"model-{h.hexdigest()[:12]}", files
 
 
+def _stride(name: str, data: bytes) -> int:
+    """How a model file is shuffled in its script (``assets.write_asset``): the weights' files by
+    the bytes of a float32, which loses nothing whatever their numbers are; the rest not at all."""
+    return assets.FLOAT_BYTES if name.endswith(".bin") and len(data) % assets.FLOAT_BYTES == 0 else 1
+
+
 def _warnings(model: ModelFiles) -> list[str]:
     out = []
     if "notSure" not in model.metadata["userMetadata"]:
@@ -152,7 +158,7 @@ def _render_into(
         scripts.append(
             {
                 "src": f"{folder}/{name}.js",
-                "bytes": assets.write_asset(tmp, f"{folder}/{name}", data),
+                "bytes": assets.write_asset(tmp, f"{folder}/{name}", data, stride=_stride(name, data)),
                 "what": WHAT_MODEL,
                 "group": "model",
             }

@@ -36,6 +36,22 @@ def test_the_model_is_warm_before_python_has_started(hosted) -> None:
     assert hosted.page.evaluate("tf.getBackend()") == "wasm"
 
 
+def test_the_page_gets_the_weights_as_the_model_holds_them(hosted, tm_exports) -> None:
+    """The weights ship byte-shuffled (teachkit/site/assets.py); js/registry.js puts them back:
+    the bytes TF.js is handed are the export's weights.bin."""
+    import hashlib
+
+    digest = hosted.page.evaluate(
+        """async () => {
+            const config = JSON.parse(document.getElementById("teachkit-config").textContent);
+            const bytes = await teachkitAssets.bytes(config.model.dir + "weights.bin");
+            const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+            return Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
+        }"""
+    )
+    assert digest == hashlib.sha256((tm_exports / "animals-4class" / "weights.bin").read_bytes()).hexdigest()
+
+
 ORDERS = [
     # (?backend=, WebGL renderer) -> the order tried
     (None, "ANGLE (Intel, Mesa Intel(R) UHD Graphics 620 (KBL GT2), OpenGL 4.6)", ["webgl", "wasm", "cpu"]),

@@ -8,8 +8,6 @@ changed refused, a folder of the teacher's never replaced; bad options end in on
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 import math
 import re
@@ -20,7 +18,7 @@ import pytest
 
 from teachkit import cli
 from teachkit.core import tmformat
-from teachkit.site import i18n, render
+from teachkit.site import assets, i18n, render
 from tests.support import main_err, one_sentence
 
 
@@ -32,9 +30,8 @@ def teach_site(base_export: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 
 def _asset(script: Path) -> bytes:
-    """A file the registry serves, read back from its script (site/assets.py: gzip + base64)."""
-    args = json.loads("[" + script.read_text()[len("teachkitAssets.register(") :].rstrip().rstrip(";")[:-1] + "]")
-    return gzip.decompress(base64.b64decode(args[3]))
+    """A file the registry serves, read back from its script (``assets.read_asset``)."""
+    return assets.read_asset(script.read_text())[1]
 
 
 def _model_folder(site: Path) -> tuple[dict, dict, bytes]:

@@ -14,8 +14,20 @@
     return new URL(path, document.baseURI).href;
   }
 
-  function register(path, type, size, data) {
-    packed.set(absolute(path), { type, size, data });
+  // stride: a model's weights come byte-shuffled (byte k of every stride-byte number together,
+  // teachkit/site/assets.py), which gzips smaller; unshuffle() puts them back.
+  function register(path, type, size, data, stride = 1) {
+    packed.set(absolute(path), { type, size, data, stride });
+  }
+
+  function unshuffle(bytes, stride) {
+    const n = bytes.length / stride;
+    const out = new Uint8Array(bytes.length);
+    for (let k = 0; k < stride; k++) {
+      const plane = bytes.subarray(k * n, (k + 1) * n);
+      for (let i = 0; i < n; i++) out[i * stride + k] = plane[i];
+    }
+    return out;
   }
 
   function fromBase64(text) {
@@ -32,7 +44,7 @@
     const gz = new Blob([fromBase64(entry.data)]).stream();
     const buffer = await new Response(gz.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
     if (buffer.byteLength !== entry.size) throw new Error(`${path} is damaged (size ${buffer.byteLength}, expected ${entry.size})`);
-    return new Uint8Array(buffer);
+    return entry.stride > 1 ? unshuffle(new Uint8Array(buffer), entry.stride) : new Uint8Array(buffer);
   }
 
   async function response(path) {
